@@ -1,0 +1,150 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/logbucket/logbucket/internal/commitlog"
+	"github.com/logbucket/logbucket/internal/config"
+	"github.com/logbucket/logbucket/internal/server"
+)
+
+// NewLogger builds the process logger from the configuration.
+func NewLogger(cfg *config.Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	switch strings.ToLower(cfg.LogLevel) {
+	case "debug":
+		level = slog.LevelDebug
+	case "warn":
+		level = slog.LevelWarn
+	case "error":
+		level = slog.LevelError
+	}
+	hopts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, hopts))
+	}
+	return slog.New(slog.NewTextHandler(w, hopts))
+}
+
+// commitLogOptions maps the configuration onto the commit log's options.
+func commitLogOptions(cfg *config.Config) (commitlog.Options, error) {
+	codec, err := commitlog.ParseCodec(cfg.CommitLog.Compression)
+	if err != nil {
+		return commitlog.Options{}, err
+	}
+	return commitlog.Options{
+		Dir:                    cfg.Data,
+		SegmentBytes:           int64(cfg.CommitLog.SegmentBytes),
+		SegmentAge:             time.Duration(cfg.CommitLog.SegmentAge),
+		IndexIntervalBytes:     int64(cfg.CommitLog.IndexIntervalBytes),
+		Codec:                  codec,
+		MaxPendingBytes:        int64(cfg.CommitLog.MaxPendingBytes),
+		RetentionCheckInterval: time.Duration(cfg.CommitLog.RetentionCheckInterval),
+		DedupWindow:            time.Duration(cfg.CommitLog.DedupWindow),
+		DedupMaxEntries:        cfg.CommitLog.DedupMaxEntries,
+		Bucket: func(name string) commitlog.BucketSettings {
+			b := cfg.Bucket(name)
+			return commitlog.BucketSettings{Partitions: b.Partitions, RetentionAge: time.Duration(b.RetentionAge),
+				RetentionBytes: int64(b.RetentionBytes), RequiredGroups: b.RequiredGroups}
+		},
+	}, nil
+}
+
+// RunServer runs `logbucket server` until ctx is cancelled: it locks the
+// data directory, starts HTTP at once (so /healthz answers during
+// recovery), recovers the commit log, then serves until shutdown.
+func RunServer(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
+	lock, err := lockDataDir(cfg.Data)
+	if err != nil {
+		return err
+	}
+	defer lock.unlock()
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	srv, err := server.New(server.Options{Config: cfg, Logger: logger, Registry: reg})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w (set --listen to a free address)", cfg.Listen, err)
+	}
+	hs := &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: time.Duration(cfg.HTTP.ReadHeaderTimeout),
+		ReadTimeout:       time.Duration(cfg.HTTP.ReadTimeout),
+		WriteTimeout:      time.Duration(cfg.HTTP.WriteTimeout),
+		IdleTimeout:       time.Duration(cfg.HTTP.IdleTimeout),
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- hs.Serve(ln) }()
+	logger.Info("http server listening", "addr", ln.Addr().String(), "data", cfg.Data)
+
+	opts, err := commitLogOptions(cfg)
+	if err != nil {
+		shutdownHTTP(hs, cfg, logger)
+		return err
+	}
+	opts.Logger, opts.Registerer = logger.With("component", "commitlog"), reg
+	start := time.Now()
+	log, err := commitlog.Open(opts)
+	if err != nil {
+		shutdownHTTP(hs, cfg, logger)
+		return fmt.Errorf("recover commit log in %s: %w", cfg.Data, err)
+	}
+	srv.SetLog(log, log.Health)
+	logger.Info("ready", "buckets", len(log.Buckets()), "recovery", time.Since(start).Round(time.Millisecond))
+
+	select {
+	case <-ctx.Done():
+		logger.Info("shutting down")
+	case err = <-serveErr:
+		logger.Error("http server stopped", "err", err)
+	}
+	shutdownHTTP(hs, cfg, logger)
+	if cerr := log.Close(); cerr != nil && err == nil {
+		err = fmt.Errorf("close commit log: %w", cerr)
+	}
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	logger.Info("stopped")
+	return err
+}
+
+// shutdownHTTP stops accepting requests and waits for in-flight ones.
+func shutdownHTTP(hs *http.Server, cfg *config.Config, logger *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(cfg.HTTP.ShutdownTimeout))
+	defer cancel()
+	if err := hs.Shutdown(ctx); err != nil {
+		logger.Warn("http shutdown", "err", err)
+		_ = hs.Close()
+	}
+}
+
+// dataLock is an exclusive lock on the data directory.
+type dataLock struct{ unlock func() }
+
+func lockDataDir(dir string) (*dataLock, error) {
+	path := filepath.Join(dir, "LOCK")
+	unlock, err := flock(dir, path)
+	if err != nil {
+		return nil, err
+	}
+	return &dataLock{unlock: unlock}, nil
+}

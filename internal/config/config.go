@@ -1,0 +1,171 @@
+package config
+
+import "time"
+
+// Config is the whole configuration of `logbucket server`. The zero value
+// is not usable; start from Default or Load.
+type Config struct {
+	Data           string                    `yaml:"data"`       // data directory
+	Listen         string                    `yaml:"listen"`     // HTTP listen address, host:port
+	LogLevel       string                    `yaml:"log_level"`  // debug|info|warn|error
+	LogFormat      string                    `yaml:"log_format"` // text|json
+	HTTP           HTTP                      `yaml:"http"`
+	Ingest         Ingest                    `yaml:"ingest"`
+	CommitLog      CommitLog                 `yaml:"commitlog"`
+	BucketDefaults Bucket                    `yaml:"bucket_defaults"`
+	Buckets        map[string]BucketOverride `yaml:"buckets,omitempty"` // per-bucket settings (YAML only); see Config.Bucket
+}
+
+// HTTP holds the HTTP server limits. All timeouts are positive.
+type HTTP struct {
+	ReadHeaderTimeout Duration `yaml:"read_header_timeout"` // time to read request headers (slowloris)
+	ReadTimeout       Duration `yaml:"read_timeout"`        // time to read a whole request, body included
+	WriteTimeout      Duration `yaml:"write_timeout"`       // time to write a response; > MaxPollWait
+	IdleTimeout       Duration `yaml:"idle_timeout"`        // keep-alive idle time
+	MaxPollWait       Duration `yaml:"max_poll_wait"`       // cap of ?wait= on record long-polls; 0 = no waiting
+	ShutdownTimeout   Duration `yaml:"shutdown_timeout"`    // graceful shutdown budget
+}
+
+// Ingest holds the limits applied to incoming log data.
+type Ingest struct {
+	MaxLineBytes          ByteSize `yaml:"max_line_bytes"`          // longest accepted log line
+	MaxFields             int      `yaml:"max_fields"`              // most fields in one record
+	MaxFieldNameBytes     ByteSize `yaml:"max_field_name_bytes"`    // longest field name
+	MaxRequestBytes       ByteSize `yaml:"max_request_bytes"`       // request body as received (maybe compressed)
+	MaxDecompressedBytes  ByteSize `yaml:"max_decompressed_bytes"`  // request body after decompression
+	MemoryBytes           ByteSize `yaml:"memory_bytes"`            // ingest memory budget; over it → 503 Retry-After
+	MaxConcurrentRequests int      `yaml:"max_concurrent_requests"` // ingest requests processed at once
+	AutoCreateBuckets     bool     `yaml:"auto_create_buckets"`     // create a bucket on first write
+	DefaultBucket         string   `yaml:"default_bucket"`          // bucket for writes that name none
+	TimeField             string   `yaml:"time_field"`              // field holding the timestamp
+	MsgFields             []string `yaml:"msg_fields"`              // fields tried in order for the message
+}
+
+// CommitLog holds the settings of the partitioned commit logs.
+type CommitLog struct {
+	SegmentBytes           ByteSize `yaml:"segment_bytes"`            // roll a segment when it reaches this size
+	SegmentAge             Duration `yaml:"segment_age"`              // roll an active segment older than this
+	IndexIntervalBytes     ByteSize `yaml:"index_interval_bytes"`     // sparse offset index granularity
+	Compression            string   `yaml:"compression"`              // zstd|s2|none
+	MaxPendingBytes        ByteSize `yaml:"max_pending_bytes"`        // per-partition write queue; over → 503
+	RetentionCheckInterval Duration `yaml:"retention_check_interval"` // how often retention runs
+	DedupWindow            Duration `yaml:"dedup_window"`             // X-Logbucket-Batch-Id memory; 0 = no dedup
+	DedupMaxEntries        int      `yaml:"dedup_max_entries"`        // most batch ids remembered
+}
+
+// Bucket holds the settings of one bucket.
+type Bucket struct {
+	Partitions     int      `yaml:"partitions"`      // 1..1024
+	StreamFields   []string `yaml:"stream_fields"`   // fields identifying a stream; empty = none
+	RetentionAge   Duration `yaml:"retention_age"`   // 0 = keep forever
+	RetentionBytes ByteSize `yaml:"retention_bytes"` // 0 = unlimited; per bucket, split evenly over partitions
+	RequiredGroups []string `yaml:"required_groups"` // consumer groups whose uncommitted data retention never deletes
+}
+
+// BucketOverride holds the settings of one named bucket that differ from
+// Config.BucketDefaults. A nil field takes the default; a non-nil pointer
+// to an empty list explicitly sets the list to empty (YAML `[]`).
+type BucketOverride struct {
+	Partitions     *int      `yaml:"partitions,omitempty"`
+	StreamFields   *[]string `yaml:"stream_fields,omitempty"`
+	RetentionAge   *Duration `yaml:"retention_age,omitempty"`
+	RetentionBytes *ByteSize `yaml:"retention_bytes,omitempty"`
+	RequiredGroups *[]string `yaml:"required_groups,omitempty"`
+}
+
+// Default returns the built-in defaults. Every call returns fresh slices.
+func Default() Config {
+	return Config{
+		Data:      "./logbucket-data",
+		Listen:    "127.0.0.1:9700",
+		LogLevel:  "info",
+		LogFormat: "text",
+		HTTP: HTTP{
+			ReadHeaderTimeout: Duration(10 * time.Second),
+			ReadTimeout:       Duration(2 * time.Minute),
+			WriteTimeout:      Duration(2 * time.Minute),
+			IdleTimeout:       Duration(2 * time.Minute),
+			MaxPollWait:       Duration(30 * time.Second),
+			ShutdownTimeout:   Duration(30 * time.Second),
+		},
+		Ingest: Ingest{
+			MaxLineBytes:          256 * KiB,
+			MaxFields:             1000,
+			MaxFieldNameBytes:     1 * KiB,
+			MaxRequestBytes:       64 * MiB,
+			MaxDecompressedBytes:  256 * MiB,
+			MemoryBytes:           1 * GiB,
+			MaxConcurrentRequests: 64,
+			AutoCreateBuckets:     true,
+			DefaultBucket:         "default",
+			TimeField:             "_time",
+			MsgFields:             []string{"_msg", "message", "msg", "log"},
+		},
+		CommitLog: CommitLog{
+			SegmentBytes:           128 * MiB,
+			SegmentAge:             Duration(time.Hour),
+			IndexIntervalBytes:     4 * KiB,
+			Compression:            "zstd",
+			MaxPendingBytes:        64 * MiB,
+			RetentionCheckInterval: Duration(time.Minute),
+			DedupWindow:            Duration(10 * time.Minute),
+			DedupMaxEntries:        1000000,
+		},
+		BucketDefaults: Bucket{
+			Partitions: 4,
+		},
+	}
+}
+
+// Bucket returns the resolved settings of the named bucket: its override
+// fields from c.Buckets over c.BucketDefaults. A bucket without an entry in
+// c.Buckets gets the defaults. The result shares no memory with c.
+func (c *Config) Bucket(name string) Bucket {
+	b := c.BucketDefaults
+	if o, ok := c.Buckets[name]; ok {
+		if o.Partitions != nil {
+			b.Partitions = *o.Partitions
+		}
+		if o.StreamFields != nil {
+			b.StreamFields = *o.StreamFields
+		}
+		if o.RetentionAge != nil {
+			b.RetentionAge = *o.RetentionAge
+		}
+		if o.RetentionBytes != nil {
+			b.RetentionBytes = *o.RetentionBytes
+		}
+		if o.RequiredGroups != nil {
+			b.RequiredGroups = *o.RequiredGroups
+		}
+	}
+	b.StreamFields = cloneStrings(b.StreamFields)
+	b.RequiredGroups = cloneStrings(b.RequiredGroups)
+	return b
+}
+
+func cloneStrings(s []string) []string {
+	if s == nil {
+		return nil
+	}
+	return append([]string{}, s...)
+}
+
+// ValidBucketName reports whether name is a valid bucket name: 1 to 63
+// characters from a-z, 0-9, '_' and '-', starting with a letter or digit
+// (^[a-z0-9][a-z0-9_-]{0,62}$).
+func ValidBucketName(name string) bool {
+	if len(name) == 0 || len(name) > 63 {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
+		case (c == '_' || c == '-') && i > 0:
+		default:
+			return false
+		}
+	}
+	return true
+}

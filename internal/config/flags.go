@@ -1,0 +1,230 @@
+package config
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+)
+
+// option describes one command-line flag and the setting it is bound to.
+type option struct {
+	section string
+	yaml    string // YAML path of the setting; "" for --config
+	name    string // flag name: yaml with '_' → '-'
+	arg     string // placeholder in the usage text
+	usage   string
+	def     string // value when the flag set was built, i.e. the default
+	value   flag.Value
+}
+
+// options lists every flag, bound to the fields of c, in usage order.
+func options(c *Config, configPath *string) []option {
+	opts := []option{
+		{section: "General", name: "config", arg: "FILE", value: (*stringValue)(configPath),
+			usage: "YAML configuration file; command-line flags override its settings"},
+		{section: "General", yaml: "data", arg: "DIR", value: (*stringValue)(&c.Data),
+			usage: "data directory (commit logs, indexes, consumer offsets)"},
+		{section: "General", yaml: "listen", arg: "HOST:PORT", value: (*stringValue)(&c.Listen),
+			usage: "HTTP listen address; loopback only by default, use :9700 to accept remote clients"},
+		{section: "General", yaml: "log_level", arg: "LEVEL", value: (*stringValue)(&c.LogLevel),
+			usage: "log level: debug, info, warn or error"},
+		{section: "General", yaml: "log_format", arg: "FORMAT", value: (*stringValue)(&c.LogFormat),
+			usage: "log format: text or json"},
+
+		{section: "HTTP", yaml: "http.read_header_timeout", arg: "DURATION", value: &c.HTTP.ReadHeaderTimeout,
+			usage: "time allowed to read request headers (slowloris protection)"},
+		{section: "HTTP", yaml: "http.read_timeout", arg: "DURATION", value: &c.HTTP.ReadTimeout,
+			usage: "time allowed to read a whole request, body included"},
+		{section: "HTTP", yaml: "http.write_timeout", arg: "DURATION", value: &c.HTTP.WriteTimeout,
+			usage: "time allowed to write a response; must exceed http.max_poll_wait"},
+		{section: "HTTP", yaml: "http.idle_timeout", arg: "DURATION", value: &c.HTTP.IdleTimeout,
+			usage: "how long an idle keep-alive connection stays open"},
+		{section: "HTTP", yaml: "http.max_poll_wait", arg: "DURATION", value: &c.HTTP.MaxPollWait,
+			usage: "cap on the ?wait= of record long-polls (0 = never wait)"},
+		{section: "HTTP", yaml: "http.shutdown_timeout", arg: "DURATION", value: &c.HTTP.ShutdownTimeout,
+			usage: "how long shutdown waits for in-flight requests"},
+
+		{section: "Ingest", yaml: "ingest.max_line_bytes", arg: "SIZE", value: &c.Ingest.MaxLineBytes,
+			usage: fmt.Sprintf("longest accepted log line (%v to %v)", minMaxLineBytes, maxMaxLineBytes)},
+		{section: "Ingest", yaml: "ingest.max_fields", arg: "N", value: (*intValue)(&c.Ingest.MaxFields),
+			usage: fmt.Sprintf("most fields in one log record (1 to %d)", maxMaxFields)},
+		{section: "Ingest", yaml: "ingest.max_field_name_bytes", arg: "SIZE", value: &c.Ingest.MaxFieldNameBytes,
+			usage: fmt.Sprintf("longest accepted field name (at most %v)", maxMaxFieldName)},
+		{section: "Ingest", yaml: "ingest.max_request_bytes", arg: "SIZE", value: &c.Ingest.MaxRequestBytes,
+			usage: "largest request body as received, before decompression (at most ingest.memory_bytes)"},
+		{section: "Ingest", yaml: "ingest.max_decompressed_bytes", arg: "SIZE", value: &c.Ingest.MaxDecompressedBytes,
+			usage: "largest request body after decompression"},
+		{section: "Ingest", yaml: "ingest.memory_bytes", arg: "SIZE", value: &c.Ingest.MemoryBytes,
+			usage: "memory budget for requests being ingested; over it, writes get 503 with Retry-After"},
+		{section: "Ingest", yaml: "ingest.max_concurrent_requests", arg: "N", value: (*intValue)(&c.Ingest.MaxConcurrentRequests),
+			usage: "most ingest requests processed at once"},
+		{section: "Ingest", yaml: "ingest.auto_create_buckets", arg: "BOOL", value: (*boolValue)(&c.Ingest.AutoCreateBuckets),
+			usage: "create a bucket on its first write instead of rejecting the write"},
+		{section: "Ingest", yaml: "ingest.default_bucket", arg: "NAME", value: (*stringValue)(&c.Ingest.DefaultBucket),
+			usage: "bucket for writes that name none"},
+		{section: "Ingest", yaml: "ingest.time_field", arg: "FIELD", value: (*stringValue)(&c.Ingest.TimeField),
+			usage: "field holding the record timestamp"},
+		{section: "Ingest", yaml: "ingest.msg_fields", arg: "LIST", value: (*listValue)(&c.Ingest.MsgFields),
+			usage: "comma-separated fields tried in order for the log message"},
+
+		{section: "Commit log", yaml: "commitlog.segment_bytes", arg: "SIZE", value: &c.CommitLog.SegmentBytes,
+			usage: fmt.Sprintf("roll the active segment when it reaches this size (%v to %v)", minSegmentBytes, maxSegmentBytes)},
+		{section: "Commit log", yaml: "commitlog.segment_age", arg: "DURATION", value: &c.CommitLog.SegmentAge,
+			usage: "roll the active segment when it is older than this"},
+		{section: "Commit log", yaml: "commitlog.index_interval_bytes", arg: "SIZE", value: &c.CommitLog.IndexIntervalBytes,
+			usage: fmt.Sprintf("bytes between entries of the sparse offset index (%v to %v)", ByteSize(minIndexInterval), maxIndexInterval)},
+		{section: "Commit log", yaml: "commitlog.compression", arg: "CODEC", value: (*stringValue)(&c.CommitLog.Compression),
+			usage: "segment compression: zstd, s2 or none"},
+		{section: "Commit log", yaml: "commitlog.max_pending_bytes", arg: "SIZE", value: &c.CommitLog.MaxPendingBytes,
+			usage: "write queue limit per partition; over it, writes get 503"},
+		{section: "Commit log", yaml: "commitlog.retention_check_interval", arg: "DURATION", value: &c.CommitLog.RetentionCheckInterval,
+			usage: fmt.Sprintf("how often retention limits are enforced (%v to %v)", minRetentionCheck, maxRetentionCheck)},
+		{section: "Commit log", yaml: "commitlog.dedup_window", arg: "DURATION", value: &c.CommitLog.DedupWindow,
+			usage: "how long X-Logbucket-Batch-Id values are remembered to drop retried batches (0 = no deduplication)"},
+		{section: "Commit log", yaml: "commitlog.dedup_max_entries", arg: "N", value: (*intValue)(&c.CommitLog.DedupMaxEntries),
+			usage: "most batch ids remembered"},
+
+		{section: "Bucket defaults", yaml: "bucket_defaults.partitions", arg: "N", value: (*intValue)(&c.BucketDefaults.Partitions),
+			usage: fmt.Sprintf("partitions of a new bucket (1 to %d)", maxPartitions)},
+		{section: "Bucket defaults", yaml: "bucket_defaults.stream_fields", arg: "LIST", value: (*listValue)(&c.BucketDefaults.StreamFields),
+			usage: "comma-separated fields that identify a log stream"},
+		{section: "Bucket defaults", yaml: "bucket_defaults.retention_age", arg: "DURATION", value: &c.BucketDefaults.RetentionAge,
+			usage: "delete data older than this (0 = keep forever)"},
+		{section: "Bucket defaults", yaml: "bucket_defaults.retention_bytes", arg: "SIZE", value: &c.BucketDefaults.RetentionBytes,
+			usage: "keep at most this much per bucket, split evenly over its partitions (0 = unlimited)"},
+		{section: "Bucket defaults", yaml: "bucket_defaults.required_groups", arg: "LIST", value: (*listValue)(&c.BucketDefaults.RequiredGroups),
+			usage: "comma-separated consumer groups whose uncommitted data retention never deletes"},
+	}
+	for i := range opts {
+		op := &opts[i]
+		if op.name == "" {
+			op.name = strings.ReplaceAll(op.yaml, "_", "-")
+		}
+		op.def = op.value.String()
+	}
+	return opts
+}
+
+// newFlagSet returns a flag set bound to c (and configPath for --config)
+// and the options it holds. It prints nothing; Load writes the usage.
+func newFlagSet(c *Config, configPath *string) (*flag.FlagSet, []option) {
+	fs := flag.NewFlagSet("logbucket server", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	opts := options(c, configPath)
+	for _, op := range opts {
+		fs.Var(op.value, op.name, op.usage)
+	}
+	return fs, opts
+}
+
+const usageHeader = `logbucket server runs the log platform: it ingests logs over HTTP, keeps them
+in partitioned, replayable commit logs, and serves queries and consumer reads.
+
+Usage: logbucket server [options]
+
+Every option is written --name VALUE or --name=VALUE (booleans only as
+--name or --name=false). Sizes accept 4096, 256KiB, 64MiB, 1.5GB (KB = 1000,
+KiB = 1024); durations accept 500ms, 30s, 10m, 1h30m, 720h and 30d.
+`
+
+const usageFooter = `
+Configuration file: --config names a YAML file with the same settings nested
+by section, under the keys shown as [yaml: ...]. Every key is optional, unknown
+keys are an error, and command-line flags override the file. Per-bucket
+settings exist only in the file: each entry under "buckets" overrides the
+bucket_defaults keys it sets, and takes the defaults for the rest. Example:
+
+  listen: 0.0.0.0:9700
+  bucket_defaults:
+    retention_age: 30d
+  buckets:
+    audit:
+      partitions: 8
+      retention_age: 365d
+      required_groups: [archiver]
+`
+
+// writeUsage writes the --help text for opts.
+func writeUsage(w io.Writer, opts []option) {
+	left := make([]string, len(opts))
+	width := 0
+	for i, op := range opts {
+		if _, ok := op.value.(*boolValue); ok {
+			left[i] = "--" + op.name + "=" + op.arg
+		} else {
+			left[i] = "--" + op.name + " " + op.arg
+		}
+		width = max(width, len(left[i]))
+	}
+	var b strings.Builder
+	b.WriteString(usageHeader)
+	section := ""
+	for i, op := range opts {
+		if op.section != section {
+			section = op.section
+			fmt.Fprintf(&b, "\n%s:\n", section)
+		}
+		fmt.Fprintf(&b, "  %-*s  %s", width, left[i], op.usage)
+		if op.yaml != "" {
+			def := op.def
+			if def == "" {
+				def = "none"
+			}
+			fmt.Fprintf(&b, " (default %s) [yaml: %s]", def, op.yaml)
+		}
+		b.WriteByte('\n')
+	}
+	b.WriteString(usageFooter)
+	io.WriteString(w, b.String())
+}
+
+// Flag values for the plain types; ByteSize and Duration are their own.
+
+type stringValue string
+
+func (s *stringValue) String() string     { return string(*s) }
+func (s *stringValue) Set(v string) error { *s = stringValue(v); return nil }
+
+type intValue int
+
+func (n *intValue) String() string { return strconv.Itoa(int(*n)) }
+func (n *intValue) Set(v string) error {
+	i, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil {
+		return fmt.Errorf("%q is not a whole number", v)
+	}
+	*n = intValue(i)
+	return nil
+}
+
+type boolValue bool
+
+func (b *boolValue) String() string { return strconv.FormatBool(bool(*b)) }
+func (b *boolValue) Set(v string) error {
+	x, err := strconv.ParseBool(v)
+	if err != nil {
+		return fmt.Errorf("%q is not true or false", v)
+	}
+	*b = boolValue(x)
+	return nil
+}
+func (b *boolValue) IsBoolFlag() bool { return true }
+
+// listValue is a comma-separated list. Set replaces the whole list; items
+// are trimmed and empty items dropped, so "" sets an empty list.
+type listValue []string
+
+func (l *listValue) String() string { return strings.Join(*l, ",") }
+func (l *listValue) Set(v string) error {
+	items := []string{}
+	for _, it := range strings.Split(v, ",") {
+		if it = strings.TrimSpace(it); it != "" {
+			items = append(items, it)
+		}
+	}
+	*l = items
+	return nil
+}
