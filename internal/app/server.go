@@ -52,7 +52,7 @@ func commitLogOptions(cfg *config.Config) (commitlog.Options, error) {
 		Codec:                  codec,
 		MaxPendingBytes:        int64(cfg.CommitLog.MaxPendingBytes),
 		RetentionCheckInterval: time.Duration(cfg.CommitLog.RetentionCheckInterval),
-		DedupWindow:            time.Duration(cfg.CommitLog.DedupWindow),
+		DedupWindow:            dedupWindow(cfg.CommitLog.DedupWindow),
 		DedupMaxEntries:        cfg.CommitLog.DedupMaxEntries,
 		Bucket: func(name string) commitlog.BucketSettings {
 			b := cfg.Bucket(name)
@@ -60,6 +60,15 @@ func commitLogOptions(cfg *config.Config) (commitlog.Options, error) {
 				RetentionBytes: int64(b.RetentionBytes), RequiredGroups: b.RequiredGroups}
 		},
 	}, nil
+}
+
+// dedupWindow maps the configured window (0 = off) onto the log's option
+// (negative = off).
+func dedupWindow(d config.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return time.Duration(d)
 }
 
 // RunServer runs `logbucket server` until ctx is cancelled: it locks the

@@ -29,6 +29,9 @@ func (l *Embedded) Append(ctx context.Context, req AppendRequest) (AppendResult,
 	if len(req.Records) == 0 {
 		return res, nil
 	}
+	if l.opts.DedupWindow < 0 {
+		req.BatchID = "" // deduplication is off
+	}
 	if req.BatchID != "" {
 		defer l.dedup.begin(req.Bucket, req.BatchID)()
 	}

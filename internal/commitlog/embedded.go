@@ -2,7 +2,9 @@ package commitlog
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"path/filepath"
 	"sort"
@@ -35,7 +37,7 @@ type Options struct {
 	MaxPendingBytes        int64 // per partition
 	MaxBatchBytes          int   // uncompressed payload per frame
 	RetentionCheckInterval time.Duration
-	DedupWindow            time.Duration
+	DedupWindow            time.Duration // 0: 10 minutes; negative: batch ids are ignored
 	DedupMaxEntries        int
 	// Bucket resolves a bucket's settings. Partitions is read only when the
 	// bucket is created; the rest on every retention pass.
@@ -67,7 +69,7 @@ func (o *Options) setDefaults() {
 	if o.RetentionCheckInterval <= 0 {
 		o.RetentionCheckInterval = time.Minute
 	}
-	if o.DedupWindow <= 0 {
+	if o.DedupWindow == 0 {
 		o.DedupWindow = 10 * time.Minute
 	}
 	if o.DedupMaxEntries <= 0 {
@@ -129,6 +131,13 @@ func Open(opts Options) (*Embedded, error) {
 	}
 	for _, e := range entries {
 		if !e.IsDir() {
+			continue
+		}
+		meta := filepath.Join(bucketDir(opts.Dir, e.Name()), bucketMetaFile)
+		if _, err := l.fs.Stat(meta); errors.Is(err, fs.ErrNotExist) {
+			// A crash inside CreateBucket before bucket.json was in place:
+			// the bucket does not exist yet (CreateBucket can finish it).
+			l.logger.Warn("skipped a bucket directory without bucket.json", "dir", filepath.Dir(meta))
 			continue
 		}
 		b, err := l.openBucket(e.Name())
