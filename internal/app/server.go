@@ -75,8 +75,18 @@ func dedupWindow(d config.Duration) time.Duration {
 // data directory, starts HTTP at once (so /healthz answers during
 // recovery), recovers the commit log, then serves until shutdown.
 func RunServer(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w (set --listen to a free address)", cfg.Listen, err)
+	}
+	return Serve(ctx, cfg, logger, ln)
+}
+
+// Serve is RunServer on a listener the caller opened; it closes ln.
+func Serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, ln net.Listener) error {
 	lock, err := lockDataDir(cfg.Data)
 	if err != nil {
+		ln.Close()
 		return err
 	}
 	defer lock.unlock()
@@ -85,11 +95,8 @@ func RunServer(ctx context.Context, cfg *config.Config, logger *slog.Logger) err
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	srv, err := server.New(server.Options{Config: cfg, Logger: logger, Registry: reg})
 	if err != nil {
+		ln.Close()
 		return err
-	}
-	ln, err := net.Listen("tcp", cfg.Listen)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w (set --listen to a free address)", cfg.Listen, err)
 	}
 	hs := &http.Server{
 		Handler:           srv.Handler(),
