@@ -70,9 +70,6 @@ func (b *Builder) SetOptions(opts Options) {
 	b.Reset()
 }
 
-// Options returns the options in use.
-func (b *Builder) Options() Options { return b.opts }
-
 // Reset discards the fields added since the last Finish.
 func (b *Builder) Reset() {
 	b.stage = b.stage[:0]

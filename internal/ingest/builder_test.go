@@ -143,6 +143,7 @@ func TestBuilderMsg(t *testing.T) {
 		wantFields []string
 	}{
 		{"_msg first", []string{"log", "l", "msg", "m", "message", "mm", "_msg", "u"}, "u", []string{"log=l", "msg=m", "message=mm"}},
+		{"priority beats arrival order", []string{"_msg", "u", "message", "mm", "log", "l"}, "u", []string{"message=mm", "log=l"}},
 		{"message beats msg and log", []string{"log", "l", "msg", "m", "message", "mm"}, "mm", []string{"log=l", "msg=m"}},
 		{"empty _msg skipped", []string{"_msg", "", "msg", "m"}, "m", nil},
 		{"log last", []string{"a", "1", "log", "l"}, "l", []string{"a=1"}},
@@ -268,6 +269,26 @@ func TestBuilderLimitsDisabled(t *testing.T) {
 	}
 }
 
+func TestBuilderUTF8SplitRune(t *testing.T) {
+	// "가" is EA B0 80: split between name and value, the stage as a whole
+	// is valid UTF-8 but neither string is.
+	rec, _ := build(t, testOptions(), "a\xea", "\xb0\x80b")
+	if got, want := fieldList(rec.Fields), []string{"a\uFFFD=\uFFFDb"}; !slices.Equal(got, want) {
+		t.Errorf("Fields = %q, want %q", got, want)
+	}
+}
+
+func TestBuilderTruncateExactCap(t *testing.T) {
+	opts := testOptions()
+	opts.MaxLineBytes = 200
+	rec, _ := build(t, opts, "a", strings.Repeat("x", 100), "b", strings.Repeat("y", 150), "c", "z")
+	// budget 200-64 = 136, names 3, so 1 + 2c <= 133 gives c = 66.
+	want := []string{"a=" + strings.Repeat("x", 66), "b=" + strings.Repeat("y", 66), "c=z", "_truncated=254"}
+	if got := fieldList(rec.Fields); !slices.Equal(got, want) {
+		t.Errorf("Fields = %q, want %q", got, want)
+	}
+}
+
 func TestBuilderUTF8(t *testing.T) {
 	rec, _ := build(t, testOptions(),
 		"a\xffb", "x\xfe\xfdy", "_msg", "m\xc3", "nul", "a\x00b", "ok", "한국어", "\xff", "1", "\xfe", "2")
@@ -309,6 +330,20 @@ func TestBuilderTruncate(t *testing.T) {
 	}
 	if got := byName[TruncatedField]; got != strconv.Itoa(origSize) {
 		t.Errorf("_truncated = %q, want %d", got, origSize)
+	}
+	// budget 1000-64 = 936, names 5+3+3 = 11, so values get 925 bytes:
+	// 1 + 100 + 2c <= 925 gives c = 412, cut back to a rune boundary: 411.
+	if len(rec.Msg) != 411 {
+		t.Errorf("Msg cut to %d bytes, want 411", len(rec.Msg))
+	}
+	markers := 0
+	for _, f := range rec.Fields {
+		if f.Name == TruncatedField {
+			markers++
+		}
+	}
+	if markers != 1 {
+		t.Errorf("%d %s fields, want 1 (the input one replaced)", markers, TruncatedField)
 	}
 	if last := rec.Fields[len(rec.Fields)-1]; last.Name != TruncatedField {
 		t.Errorf("last field %q, want %s; fields %d", last.Name, TruncatedField, len(rec.Fields))
@@ -417,5 +452,31 @@ func TestDefaultOptions(t *testing.T) {
 	o.MsgFields[0] = "changed"
 	if DefaultOptions().MsgFields[0] != "_msg" {
 		t.Error("DefaultOptions shares its MsgFields slice")
+	}
+}
+
+func BenchmarkBuilder(b *testing.B) {
+	opts := testOptions()
+	opts.StreamFields = []string{"service", "host"}
+	bl := NewBuilder(opts)
+	kv := [][2][]byte{
+		{[]byte("_time"), []byte("2026-01-01T07:08:00.329680811Z")},
+		{[]byte("service"), []byte("auth-service")},
+		{[]byte("host"), []byte("auth-service-kr1a-09")},
+		{[]byte("level"), []byte("info")},
+		{[]byte("trace_id"), []byte("4e3466d6989d696cbb494a02db99c29d")},
+		{[]byte("user_id"), []byte("u101826")},
+		{[]byte("_msg"), []byte("event=login user_id=u101826 platform=pc ver=3.12.0 country=TH")},
+	}
+	res := &Result{Records: make([]model.Record, 0, 1024)}
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, f := range kv {
+			bl.Add(f[0], f[1])
+		}
+		bl.Finish(1, res)
+		if len(res.Records) == cap(res.Records) {
+			res.Records = res.Records[:0]
+		}
 	}
 }

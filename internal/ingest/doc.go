@@ -24,7 +24,11 @@
 //   - A record whose Record.Size() exceeds Options.MaxLineBytes is kept but
 //     cut: the longest values (the message included) are shortened at a
 //     rune boundary until the record fits, and the field "_truncated" holds
-//     the size before the cut. After this Record.Size() <= MaxLineBytes.
+//     the bytes of message, names and values before the cut (the marker
+//     replaces any "_truncated" input field and is exempt from MaxFields
+//     and MaxFieldNameBytes). If the names alone do not fit, trailing fields
+//     are dropped, ordinary ones first. With MaxLineBytes >= 64 every
+//     record has Record.Size() <= MaxLineBytes.
 //
 // A limit of zero or less in Options disables that limit; the zero Options
 // is not the default configuration, DefaultOptions is.

@@ -69,8 +69,9 @@ const (
 	ReasonTruncated = "truncated"
 )
 
-// TruncatedField is the field a cut record gets; its value is the record's
-// size in bytes before the cut, in decimal.
+// TruncatedField is the field a cut record gets; its value is the number of
+// bytes of the record's message, names and values before the cut, in
+// decimal.
 const TruncatedField = "_truncated"
 
 // Rejection describes one input record that produced no model.Record.

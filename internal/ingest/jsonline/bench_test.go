@@ -10,7 +10,7 @@ import (
 )
 
 const (
-	benchLineASCII = `{"_time":"2026-01-01T07:08:00.329680811Z","service":"auth-service","host":"auth-service-kr1a-09","level":"info","trace_id":"4e3466d6989d696cbb494a02db99c29d","user_id":"u101826","_msg":"event=login user_id=u101826 platform=pc ver=3.12.0 country=TH"}`
+	benchLineASCII  = `{"_time":"2026-01-01T07:08:00.329680811Z","service":"auth-service","host":"auth-service-kr1a-09","level":"info","trace_id":"4e3466d6989d696cbb494a02db99c29d","user_id":"u101826","_msg":"event=login user_id=u101826 platform=pc ver=3.12.0 country=TH"}`
 	benchLineKorean = `{"_time":"2026-01-01T07:08:00.329680811Z","service":"payment-service","host":"payment-kr1b-03","level":"warn","trace_id":"9b1c0e7a55d24f0f8a6b3c2d1e0f9a8b","user_id":"u204417","_msg":"결제 승인 지연: 카드사 응답 시간 초과 (3.2초), 재시도 예정 주문번호=A-20260101-0042"}`
 )
 

@@ -3,6 +3,7 @@ package jsonline
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
@@ -18,7 +19,11 @@ const poolMaxLine = 1 << 20
 // maxDetailBytes bounds the fastjson error text quoted in a rejection.
 const maxDetailBytes = 256
 
+// minRecordBytes is the line length assumed when reserving records.
+const minRecordBytes = 32
+
 var (
+	newline   = []byte{'\n'}
 	trueText  = []byte("true")
 	falseText = []byte("false")
 )
@@ -51,6 +56,10 @@ type Decoder struct {
 func (d *Decoder) Decode(body []byte, opts ingest.Options, res *ingest.Result) {
 	d.b.SetOptions(opts)
 	defer d.b.SetOptions(ingest.Options{}) // do not retain the caller's slices
+	// Reserve room for the records, bounded so that a body of blank lines
+	// cannot reserve much more memory than its own size.
+	lines := bytes.Count(body, newline) + 1
+	res.Records = slices.Grow(res.Records, min(lines, len(body)/minRecordBytes+1))
 	lineNo := 0
 	for len(body) > 0 {
 		lineNo++

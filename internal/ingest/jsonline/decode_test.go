@@ -131,6 +131,7 @@ func TestDecodeRejections(t *testing.T) {
 		{`true`, ingest.ReasonNotObject, "JSON boolean is not an object"},
 		{`null`, ingest.ReasonNotObject, "JSON null is not an object"},
 		{`{"a":1`, ingest.ReasonInvalidJSON, "invalid JSON at byte 6: unexpected end of input"},
+		{"{\"a\":1\r\n", ingest.ReasonInvalidJSON, "invalid JSON at byte 6: unexpected end of input"},
 		{`{"a"}`, ingest.ReasonInvalidJSON, "invalid JSON at byte 4: expected ':' after object key"},
 		{`{a:1}`, ingest.ReasonInvalidJSON, `invalid JSON at byte 1: expected '"' to start an object key`},
 		{`{"a":1}x`, ingest.ReasonInvalidJSON, "invalid JSON at byte 7: unexpected data after the JSON value"},

@@ -18,6 +18,8 @@
 //     (no check of control characters or escapes inside strings, numbers
 //     such as NaN, Inf or 1-2 accepted as text) and caps nesting at
 //     fastjson.MaxDepth (300): a deeper line is rejected as invalid JSON.
+//     The Detail of an invalid_json rejection reads "invalid JSON at byte
+//     N: why", N counting from 0 at the start of the line.
 //     Decoding never panics and never recurses deeper than that cap.
 //
 // Memory: the records own their strings (see package ingest) and never
