@@ -54,6 +54,8 @@ type Builder struct {
 	order  []int32       // scratch for dedup of wide records
 	msgIdx int           // index in fields of the message, or -1
 	timIdx int           // index in fields of the time field, or -1
+	// inputBytes is the pending record's input line length, 0 if unknown.
+	inputBytes int
 }
 
 // NewBuilder returns a Builder using opts.
@@ -72,6 +74,7 @@ func (b *Builder) SetOptions(opts Options) {
 
 // Reset discards the fields added since the last Finish.
 func (b *Builder) Reset() {
+	b.inputBytes = 0
 	b.stage = b.stage[:0]
 	b.fields = b.fields[:0]
 }
@@ -108,6 +111,15 @@ func (b *Builder) AddString(name, value string) {
 // res.Rejections. Dropped fields and cuts are counted in res.Discards. It
 // reports whether a record was appended, and leaves the Builder empty.
 func (b *Builder) Finish(line int, res *Result) bool {
+	return b.FinishInput(line, 0, res)
+}
+
+// FinishInput is Finish for a receiver that knows the size in bytes of the
+// input line the record came from: a record cut to MaxLineBytes then gets
+// `_truncated` = inputBytes (the original line length) instead of the
+// record's size before the cut.
+func (b *Builder) FinishInput(line, inputBytes int, res *Result) bool {
+	b.inputBytes = inputBytes
 	ok := b.finish(line, res)
 	b.Reset()
 	return ok
@@ -126,6 +138,9 @@ func (b *Builder) finish(line int, res *Result) bool {
 	}
 	tooMany := b.limitFields()
 	origSize, cut := b.truncate()
+	if cut && b.inputBytes > 0 {
+		origSize = b.inputBytes // the receiver knows the original line length
+	}
 
 	var rec model.Record
 	rec.Time = ts

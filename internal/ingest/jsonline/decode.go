@@ -104,7 +104,7 @@ func (d *Decoder) decodeLine(line []byte, lineNo int, res *ingest.Result) {
 	obj, _ := v.Object() // cannot fail: v is an object
 	d.name = d.name[:0]
 	d.flatten(obj, 0)
-	d.b.Finish(lineNo, res)
+	d.b.FinishInput(lineNo, len(line), res)
 }
 
 // flatten adds the fields of o to the builder; d.name[:prefix] is the
