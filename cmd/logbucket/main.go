@@ -13,6 +13,7 @@ import (
 	"syscall"
 
 	"github.com/logbucket/logbucket/internal/app"
+	"github.com/logbucket/logbucket/internal/cli"
 	"github.com/logbucket/logbucket/internal/config"
 )
 
@@ -23,6 +24,8 @@ const usage = `logbucket collects, keeps and finds logs, in one binary.
 
 Usage:
   logbucket server [options]   run the server (logbucket server --help lists every option)
+  logbucket ingest --bucket B FILE... | -
+                               send NDJSON or plain-text lines to a server
   logbucket version            print the version
 
 Data goes to ./logbucket-data and HTTP listens on 127.0.0.1:9700 by default.
@@ -40,6 +43,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "server":
 		return runServer(args[1:], stdout, stderr)
+	case "ingest":
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		return cli.RunIngest(ctx, args[1:], os.Stdin, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "logbucket", version)
 		return 0
