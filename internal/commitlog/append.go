@@ -3,6 +3,7 @@ package commitlog
 import (
 	"context"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/logbucket/logbucket/internal/model"
@@ -55,7 +56,10 @@ func (l *Embedded) Append(ctx context.Context, req AppendRequest) (AppendResult,
 			}
 		}
 		var op *appendOp
-		op, scratch = l.buildOp(recs, req.BatchID, now, scratch)
+		var err error
+		if op, scratch, err = l.buildOp(recs, req.BatchID, now, scratch); err != nil {
+			return AppendResult{}, err
+		}
 		ops = append(ops, pending{part, op})
 	}
 	res.Duplicate = len(ops) == 0
@@ -92,13 +96,23 @@ func (l *Embedded) Append(ctx context.Context, req AppendRequest) (AppendResult,
 }
 
 // buildOp encodes one partition's records into frames of at most
-// MaxBatchBytes of payload each; together they form one group.
-func (l *Embedded) buildOp(recs []model.Record, batchID string, now int64, scratch []byte) (*appendOp, []byte) {
+// MaxBatchBytes of payload each; together they form one group. A group
+// has at most 65535 frames (its parts field is 16 bits), so a huge append
+// gets bigger frames; a frame whose payload readers would refuse (a
+// record over maxPayloadLength) is an error, never stored.
+func (l *Embedded) buildOp(recs []model.Record, batchID string, now int64, scratch []byte) (*appendOp, []byte, error) {
+	limit := l.opts.MaxBatchBytes
+	total := 0
+	for i := range recs {
+		total += recs[i].Size() + 16
+	}
+	// Greedy chunks: two neighbours always hold more than limit together.
+	limit = max(limit, 2*total/(math.MaxUint16-1)+1)
 	var chunks [][]model.Record
 	start, size := 0, 0
 	for i := range recs {
 		sz := recs[i].Size() + 16
-		if size > 0 && size+sz > l.opts.MaxBatchBytes {
+		if size > 0 && size+sz > limit {
 			chunks = append(chunks, recs[start:i])
 			start, size = i, 0
 		}
@@ -109,10 +123,13 @@ func (l *Embedded) buildOp(recs []model.Record, batchID string, now int64, scrat
 	for i, c := range chunks {
 		var fr []byte
 		fr, scratch = encodeFrame(c, l.opts.Codec, batchID, i, len(chunks), now, scratch)
+		if len(scratch) > maxPayloadLength {
+			return nil, scratch, fmt.Errorf("records of %d bytes exceed the commit log's %d-byte batch limit", len(scratch), maxPayloadLength)
+		}
 		op.frames = append(op.frames, fr)
 		op.bytes += int64(len(fr))
 	}
-	return op, scratch
+	return op, scratch, nil
 }
 
 // Read returns records of a partition from offset on; see Log. An offset of

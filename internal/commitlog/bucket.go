@@ -87,7 +87,7 @@ func (b *bucket) commitGroup(fsys vfs.FS, group string, partition int, offset, n
 	}
 	next[partition] = groupOffset{offset: offset, at: now}
 	dir := filepath.Join(b.dir, "groups")
-	if err := fsys.MkdirAll(dir, 0o755); err != nil {
+	if err := mkdirDurable(fsys, dir); err != nil {
 		return fmt.Errorf("create consumer group directory: %w", err)
 	}
 	if err := vfs.WriteFileAtomic(fsys, dir, group+groupSuffix, encodeGroup(next)); err != nil {
@@ -118,4 +118,16 @@ func (b *bucket) groupNames() []string {
 		names = append(names, g)
 	}
 	return names
+}
+
+// mkdirDurable creates dir if missing and, when it did, fsyncs its parent
+// so the new directory entry survives a power loss.
+func mkdirDurable(fsys vfs.FS, dir string) error {
+	if _, err := fsys.Stat(dir); err == nil {
+		return nil
+	}
+	if err := fsys.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	return fsys.SyncDir(filepath.Dir(dir))
 }

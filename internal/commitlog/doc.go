@@ -5,8 +5,10 @@
 //   - Append returns only after every record it stored is fsync'd
 //     (group commit: concurrent appends to a partition share one write and
 //     one fdatasync). It never acknowledges data whose write or fsync
-//     failed: the first I/O error makes the whole log read-only (fail-stop)
-//     until restart; it is never retried.
+//     failed: the first failed segment write, fsync or roll makes the whole
+//     log read-only (fail-stop) until restart; it is never retried. Errors
+//     of other files (bucket creation, consumer offsets, indexes) are
+//     returned to their caller and leave appends running.
 //   - Records of one stream (equal stream fields) go to one partition
 //     (model.StreamHash mod partitions) and keep their order.
 //   - A request's records in one partition are all-or-nothing across a

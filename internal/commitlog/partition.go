@@ -11,7 +11,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
 )
 
 // partition is one ordered, durable sequence of records: a list of segment
@@ -65,7 +64,7 @@ func openPartition(l *Embedded, bucket, bucketDir string, id int, onHeader func(
 	p := &partition{id: id, dir: partitionDir(bucketDir, id), bucket: bucket, log: l,
 		queue: make(chan *appendOp, 256), stop: make(chan struct{}), stopped: make(chan struct{}),
 		notify: make(chan struct{})}
-	if err := l.fs.MkdirAll(p.dir, 0o755); err != nil {
+	if err := mkdirDurable(l.fs, p.dir); err != nil {
 		return nil, fmt.Errorf("create partition directory %s: %w", p.dir, err)
 	}
 	entries, err := l.fs.ReadDir(p.dir)
@@ -110,8 +109,8 @@ func openPartition(l *Embedded, bucket, bucketDir string, id int, onHeader func(
 
 // openSegment opens one segment file at recovery. The active (last) one is
 // verified frame by frame and a damaged tail is cut off the file; sealed
-// ones load their index (or are rescanned). It returns nil for an active
-// segment too short to hold its header, which it removes.
+// ones load their index (or are rescanned). An active segment too short to
+// hold its header is replaced by a new empty one at the same base.
 func (p *partition) openSegment(base int64, active bool, dedupCutoff int64, onHeader func(int, batchHeader)) (*segment, error) {
 	fsys, path := p.log.fs, filepath.Join(p.dir, segmentName(base)+segmentSuffix)
 	flag := os.O_RDONLY
@@ -130,20 +129,26 @@ func (p *partition) openSegment(base int64, active bool, dedupCutoff int64, onHe
 	size := fi.Size()
 	s := &segment{path: path, base: base, file: f, sealed: !active, lastIndexed: -1,
 		closeErrHook: func(err error) { p.log.logger.Warn("close segment", "path", path, "err", err) }}
-	if active && size < segmentHeaderSize && len(p.segments) > 0 {
-		// Crash right after creating the file: drop it, the previous segment
-		// stays active.
+	if active && size < segmentHeaderSize {
+		// Crash right after creating the file: create it again. Its base is
+		// where the previous segment ended when it was written; appending
+		// to the previous segment instead would reuse the offsets of a gap
+		// (and append behind its damage) if that segment was damaged.
 		f.Close()
-		p.log.logger.Warn("removed empty segment left by a crash", "path", path, "bytes", size)
+		p.log.logger.Warn("recreated empty segment left by a crash", "path", path, "bytes", size)
 		if err := fsys.Remove(path); err != nil {
 			return nil, fmt.Errorf("remove short segment %s: %w", path, err)
 		}
-		return nil, p.reactivateLast()
+		return createSegment(fsys, p.dir, base)
 	}
 	if !active {
 		if err := readIndex(fsys, s, size); err == nil {
 			if s.lastAppend >= dedupCutoff && onHeader != nil {
-				scanSegment(f, base, size, p.log.opts.IndexIntervalBytes, false, func(h batchHeader) { onHeader(p.id, h) })
+				scanSegment(f, base, size, p.log.opts.IndexIntervalBytes, false, func(h batchHeader) {
+					if h.AppendTime >= dedupCutoff {
+						onHeader(p.id, h)
+					}
+				})
 			}
 			return s, nil
 		}
@@ -172,6 +177,14 @@ func (p *partition) openSegment(base int64, active bool, dedupCutoff int64, onHe
 		// Damage inside a sealed segment: keep what precedes it, report the
 		// rest as a gap; later segments stay readable.
 		p.log.reportDamage(p, s, size, res, false)
+		if s.lastAppend == 0 {
+			// Nothing of it was kept: age it by its file time, or age-based
+			// retention would wait for it forever.
+			s.lastAppend = 1
+			if mt := fi.ModTime(); mt.Year() > 1970 && mt.Year() < 2262 {
+				s.lastAppend = mt.UnixNano()
+			}
+		}
 		return s, nil
 	}
 	if res.validEnd < segmentHeaderSize {
@@ -188,24 +201,6 @@ func (p *partition) openSegment(base int64, active bool, dedupCutoff int64, onHe
 		return nil, fmt.Errorf("sync %s after cutting its tail: %w", path, err)
 	}
 	return s, nil
-}
-
-// reactivateLast reopens the last opened segment for appending.
-func (p *partition) reactivateLast() error {
-	if len(p.segments) == 0 {
-		return nil
-	}
-	last := p.segments[len(p.segments)-1]
-	f, err := p.log.fs.OpenFile(last.path, os.O_RDWR|os.O_APPEND, 0)
-	if err != nil {
-		return fmt.Errorf("reopen segment %s for appends: %w", last.path, err)
-	}
-	if err := last.file.Close(); err != nil {
-		f.Close()
-		return fmt.Errorf("close segment %s: %w", last.path, err)
-	}
-	last.file, last.sealed = f, false
-	return nil
 }
 
 func (p *partition) active() *segment { return p.segments[len(p.segments)-1] }
@@ -252,7 +247,8 @@ func (p *partition) run() {
 // enqueue hands an op to the writer, refusing it when the queue holds more
 // than the configured bytes.
 func (p *partition) enqueue(ctx context.Context, op *appendOp) error {
-	if p.pending.Add(op.bytes) > p.log.opts.MaxPendingBytes && op.bytes > 0 {
+	// An op larger than the limit still goes through an empty queue.
+	if after := p.pending.Add(op.bytes); after > p.log.opts.MaxPendingBytes && after > op.bytes {
 		p.pending.Add(-op.bytes)
 		return fmt.Errorf("partition %s/%d has %d bytes waiting to be written: %w", p.bucket, p.id, p.pending.Load(), ErrOverloaded)
 	}

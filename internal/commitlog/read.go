@@ -21,7 +21,7 @@ func (p *partition) read(offset int64, lim readLimits, fn func(off int64, r mode
 	next := offset
 	records, bytes := 0, 0
 	for records < lim.maxRecords && bytes < lim.maxBytes {
-		seg, pos, limit, hw, err := p.locate(next)
+		seg, pos, base, limit, hw, err := p.locate(next)
 		if err != nil {
 			return next, err
 		}
@@ -29,7 +29,7 @@ func (p *partition) read(offset int64, lim readLimits, fn func(off int64, r mode
 			return next, nil // at the high watermark
 		}
 		stop := false
-		err = p.scanFrom(seg, pos, limit, next, hw, func(off int64, r model.Record) bool {
+		err = p.scanFrom(seg, pos, base, limit, next, hw, func(off int64, r model.Record) bool {
 			if !fn(off, r) {
 				stop = true
 				return false
@@ -65,17 +65,18 @@ func (p *partition) read(offset int64, lim readLimits, fn func(off int64, r mode
 }
 
 // locate finds the segment holding offset, takes a reference on it, and
-// returns where to start scanning and how far its durable data reaches.
-// An offset in a gap left by a damaged segment moves to the next segment.
-func (p *partition) locate(offset int64) (seg *segment, pos, limit, hw int64, err error) {
+// returns where to start scanning, the base offset of the frame there, and
+// how far its durable data reaches. An offset in a gap left by a damaged
+// segment moves to the next segment.
+func (p *partition) locate(offset int64) (seg *segment, pos, base, limit, hw int64, err error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	start := p.segments[0].base
 	if offset < start {
-		return nil, 0, 0, 0, &OffsetOutOfRangeError{Offset: offset, Earliest: start, Latest: p.hw}
+		return nil, 0, 0, 0, 0, &OffsetOutOfRangeError{Offset: offset, Earliest: start, Latest: p.hw}
 	}
 	if offset >= p.hw {
-		return nil, 0, 0, p.hw, nil
+		return nil, 0, 0, 0, p.hw, nil
 	}
 	for i := len(p.segments) - 1; i >= 0; i-- {
 		s := p.segments[i]
@@ -86,27 +87,40 @@ func (p *partition) locate(offset int64) (seg *segment, pos, limit, hw int64, er
 			s = p.segments[i+1] // gap: continue at the next segment
 		}
 		if !s.acquire() {
-			return nil, 0, 0, 0, errSegmentGone
+			return nil, 0, 0, 0, 0, errSegmentGone
 		}
-		return s, s.lookup(offset), s.durableSize, p.hw, nil
+		pos, base := s.lookup(offset)
+		return s, pos, base, s.durableSize, p.hw, nil
 	}
-	return nil, 0, 0, p.hw, nil
+	return nil, 0, 0, 0, p.hw, nil
 }
 
-// scanFrom decodes the frames of seg from pos up to limit and hands every
-// record at or after from (and below hw) to fn.
-func (p *partition) scanFrom(seg *segment, pos, limit, from, hw int64, fn func(int64, model.Record) bool) error {
+// scanFrom decodes the frames of seg from pos (where the frame must start
+// at offset base) up to limit and hands every record at or after from (and
+// below hw) to fn. A damaged frame in a sealed segment ends the segment's
+// readable data there (see quarantine).
+func (p *partition) scanFrom(seg *segment, pos, base, limit, from, hw int64, fn func(int64, model.Record) bool) error {
 	buf := make([]byte, batchFixedHeader+maxBatchIDLen)
+	damaged := func(err error) error {
+		if seg.deleted.Load() {
+			return errSegmentGone
+		}
+		if errors.Is(err, ErrCorrupt) && p.quarantine(seg, pos, base, err) {
+			return nil
+		}
+		return fmt.Errorf("read partition %s/%d at %s:%d: %w", p.bucket, p.id, seg.path, pos, err)
+	}
 	for pos < limit {
 		h, err := readHeaderAt(seg.file, pos, limit, buf)
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
+		if err == nil && h.BaseOffset != base {
+			// The base offset is not covered by the CRC.
+			err = fmt.Errorf("%w: frame has base offset %d, expected %d", ErrCorrupt, h.BaseOffset, base)
+		}
 		if err != nil {
-			if seg.deleted.Load() {
-				return errSegmentGone
-			}
-			return fmt.Errorf("read partition %s/%d at %s:%d: %w", p.bucket, p.id, seg.path, pos, err)
+			return damaged(err)
 		}
 		if h.BaseOffset >= hw {
 			return nil
@@ -114,7 +128,7 @@ func (p *partition) scanFrom(seg *segment, pos, limit, from, hw int64, fn func(i
 		if h.lastOffset() >= from {
 			frame, err := readFrameAt(seg.file, pos, h)
 			if err != nil {
-				return fmt.Errorf("read partition %s/%d at %s:%d: %w", p.bucket, p.id, seg.path, pos, err)
+				return damaged(err)
 			}
 			more := true
 			err = decodeFrame(frame, h, func(off int64, r model.Record) bool {
@@ -125,13 +139,36 @@ func (p *partition) scanFrom(seg *segment, pos, limit, from, hw int64, fn func(i
 				return more
 			})
 			if err != nil {
-				return err
+				return damaged(err)
 			}
 			if !more {
 				return nil
 			}
 		}
 		pos += h.frameLen()
+		base = h.lastOffset() + 1
 	}
 	return nil
+}
+
+// quarantine handles a damaged frame that a reader found at pos (offset
+// base) of a sealed segment, whose index let recovery skip the scan: as
+// recovery does for damage inside a sealed segment, the segment's records
+// end there, the rest of it is a gap that reads skip, and the damage is
+// reported. It returns false for the active segment, whose damage is an
+// error.
+func (p *partition) quarantine(seg *segment, pos, base int64, damage error) bool {
+	p.mu.Lock()
+	if !seg.sealed {
+		p.mu.Unlock()
+		return false
+	}
+	fresh := base < seg.end
+	seg.end = min(seg.end, base)
+	size := seg.durableSize
+	p.mu.Unlock()
+	if fresh {
+		p.log.reportDamage(p, seg, size, scanResult{validEnd: pos, end: base, damage: damage}, false)
+	}
+	return true
 }

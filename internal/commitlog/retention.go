@@ -86,6 +86,7 @@ func (l *Embedded) retainPartition(b *bucket, p *partition, set BucketSettings) 
 			return nil
 		}
 		oldest := p.segments[0]
+		oldestEnd := oldest.end // under p.mu: a reader may lower it (quarantine)
 		var total int64
 		for _, s := range p.segments {
 			total += s.durableSize
@@ -98,7 +99,7 @@ func (l *Embedded) retainPartition(b *bucket, p *partition, set BucketSettings) 
 		}
 		for _, g := range set.RequiredGroups {
 			offs, _ := b.committed(g)
-			if offs[p.id] < oldest.end {
+			if offs[p.id] < oldestEnd {
 				return nil // the required group still needs this segment
 			}
 		}
@@ -106,7 +107,7 @@ func (l *Embedded) retainPartition(b *bucket, p *partition, set BucketSettings) 
 			return err
 		}
 		l.logger.Info("retention deleted a segment", "bucket", b.name, "partition", p.id,
-			"first_offset", oldest.base, "end_offset", oldest.end, "bytes", oldest.durableSize,
+			"first_offset", oldest.base, "end_offset", oldestEnd, "bytes", oldest.durableSize,
 			"reason", map[bool]string{true: "age", false: "size"}[expired])
 		l.metrics.retentionDeleted.Inc()
 	}
@@ -183,5 +184,3 @@ func readActivity(fsys vfs.FS, dir string) int64 {
 }
 
 func sortStrings(s []string) { sort.Strings(s) }
-
-

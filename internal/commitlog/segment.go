@@ -75,21 +75,26 @@ func createSegment(fsys vfs.FS, dir string, base int64) (*segment, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create segment %s: %w", path, err)
 	}
+	// On failure the file is removed: a retry (CreateBucket again) must not
+	// append to a file whose header never reached the disk, because a
+	// failed fsync is not made good by a later one.
+	fail := func(err error) (*segment, error) {
+		f.Close()
+		fsys.Remove(path)
+		return nil, err
+	}
 	var hdr [segmentHeaderSize]byte
 	copy(hdr[:], segmentMagic)
 	binary.LittleEndian.PutUint16(hdr[4:], segmentVersion)
 	binary.LittleEndian.PutUint64(hdr[8:], uint64(base))
 	if _, err := f.Write(hdr[:]); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("write segment header %s: %w", path, err)
+		return fail(fmt.Errorf("write segment header %s: %w", path, err))
 	}
 	if err := f.Sync(); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("sync segment %s: %w", path, err)
+		return fail(fmt.Errorf("sync segment %s: %w", path, err))
 	}
 	if err := fsys.SyncDir(dir); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("sync partition directory: %w", err)
+		return fail(fmt.Errorf("sync partition directory: %w", err))
 	}
 	return &segment{path: path, base: base, file: f, size: segmentHeaderSize,
 		durableSize: segmentHeaderSize, end: base, lastIndexed: -1}, nil
@@ -152,13 +157,14 @@ func readFrameAt(f vfs.File, pos int64, h batchHeader) ([]byte, error) {
 	return frame, nil
 }
 
-// lookup returns the position to start scanning from for offset.
-func (s *segment) lookup(offset int64) int64 {
+// lookup returns the position to start scanning from for offset and the
+// base offset the frame there must have.
+func (s *segment) lookup(offset int64) (pos, base int64) {
 	i := sort.Search(len(s.index), func(i int) bool { return s.index[i].Offset > offset })
 	if i == 0 {
-		return segmentHeaderSize
+		return segmentHeaderSize, s.base
 	}
-	return s.index[i-1].Pos
+	return s.index[i-1].Pos, s.index[i-1].Offset
 }
 
 // maybeIndex adds an index entry for the frame at pos when interval bytes
