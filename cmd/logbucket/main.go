@@ -26,6 +26,8 @@ Usage:
   logbucket server [options]   run the server (logbucket server --help lists every option)
   logbucket ingest --bucket B FILE... | -
                                send NDJSON or plain-text lines to a server
+  logbucket query [--since 1h] [--follow] 'QUERY'
+                               search with LogsQL (table on a terminal, NDJSON when piped)
   logbucket version            print the version
 
 Data goes to ./logbucket-data and HTTP listens on 127.0.0.1:9700 by default.
@@ -47,6 +49,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
 		return cli.RunIngest(ctx, args[1:], os.Stdin, stdout, stderr)
+	case "query":
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		return cli.RunQuery(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "logbucket", version)
 		return 0

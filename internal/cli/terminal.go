@@ -3,6 +3,7 @@ package cli
 import (
 	"io"
 	"os"
+	"slices"
 )
 
 // isTerminal reports whether w is a character device (a terminal).
@@ -14,3 +15,5 @@ func isTerminal(w io.Writer) bool {
 	fi, err := f.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
+
+func sortStrings(s []string) { slices.Sort(s) }

@@ -12,8 +12,25 @@ type Config struct {
 	HTTP           HTTP                      `yaml:"http"`
 	Ingest         Ingest                    `yaml:"ingest"`
 	CommitLog      CommitLog                 `yaml:"commitlog"`
+	Indexer        Indexer                   `yaml:"indexer"`
+	Query          Query                     `yaml:"query"`
 	BucketDefaults Bucket                    `yaml:"bucket_defaults"`
 	Buckets        map[string]BucketOverride `yaml:"buckets,omitempty"` // per-bucket settings (YAML only); see Config.Bucket
+}
+
+// Indexer holds the settings of the indexer that turns each bucket's
+// commit log into searchable parts.
+type Indexer struct {
+	FlushInterval Duration `yaml:"flush_interval"` // write unflushed records to a part at least this often
+	FlushRows     int      `yaml:"flush_rows"`     // ... or when this many are waiting
+	MaxTailBytes  ByteSize `yaml:"max_tail_bytes"` // memory for unflushed records per bucket
+}
+
+// Query holds the limits every query runs under.
+type Query struct {
+	MaxMemoryBytes ByteSize `yaml:"max_memory_bytes"` // memory budget of one query (sort, stats, uniq...)
+	Timeout        Duration `yaml:"timeout"`          // time limit of one query
+	MaxConcurrent  int      `yaml:"max_concurrent"`   // queries running at once; more get 503
 }
 
 // HTTP holds the HTTP server limits. All timeouts are positive.
@@ -110,6 +127,16 @@ func Default() Config {
 			RetentionCheckInterval: Duration(time.Minute),
 			DedupWindow:            Duration(10 * time.Minute),
 			DedupMaxEntries:        1000000,
+		},
+		Indexer: Indexer{
+			FlushInterval: Duration(5 * time.Second),
+			FlushRows:     500000,
+			MaxTailBytes:  256 * MiB,
+		},
+		Query: Query{
+			MaxMemoryBytes: 256 * MiB,
+			Timeout:        Duration(time.Minute),
+			MaxConcurrent:  8,
 		},
 		BucketDefaults: Bucket{
 			Partitions: 4,

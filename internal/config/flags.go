@@ -86,6 +86,20 @@ func options(c *Config, configPath *string) []option {
 		{section: "Commit log", yaml: "commitlog.dedup_max_entries", arg: "N", value: (*intValue)(&c.CommitLog.DedupMaxEntries),
 			usage: "most batch ids remembered"},
 
+		{section: "Indexer", yaml: "indexer.flush_interval", arg: "DURATION", value: &c.Indexer.FlushInterval,
+			usage: "write records that are not in a part yet at least this often (they are searchable before)"},
+		{section: "Indexer", yaml: "indexer.flush_rows", arg: "N", value: (*intValue)(&c.Indexer.FlushRows),
+			usage: "also write them when this many are waiting"},
+		{section: "Indexer", yaml: "indexer.max_tail_bytes", arg: "SIZE", value: &c.Indexer.MaxTailBytes,
+			usage: "memory for records not in a part yet, per bucket; when full, indexing waits for a flush"},
+
+		{section: "Query", yaml: "query.max_memory_bytes", arg: "SIZE", value: &c.Query.MaxMemoryBytes,
+			usage: "memory budget of one query; a query that needs more stops with an error naming this limit"},
+		{section: "Query", yaml: "query.timeout", arg: "DURATION", value: &c.Query.Timeout,
+			usage: "time limit of one query"},
+		{section: "Query", yaml: "query.max_concurrent", arg: "N", value: (*intValue)(&c.Query.MaxConcurrent),
+			usage: "queries running at once; more get 503 with Retry-After"},
+
 		{section: "Bucket defaults", yaml: "bucket_defaults.partitions", arg: "N", value: (*intValue)(&c.BucketDefaults.Partitions),
 			usage: fmt.Sprintf("partitions of a new bucket (1 to %d)", maxPartitions)},
 		{section: "Bucket defaults", yaml: "bucket_defaults.stream_fields", arg: "LIST", value: (*listValue)(&c.BucketDefaults.StreamFields),

@@ -115,6 +115,8 @@ func TestLoadYAML(t *testing.T) {
 			Compression: "s2", MaxPendingBytes: 32 * MiB, RetentionCheckInterval: Duration(30 * time.Second),
 			DedupWindow: Duration(time.Hour), DedupMaxEntries: 5000,
 		},
+		Indexer: Default().Indexer,
+		Query:   Default().Query,
 		BucketDefaults: Bucket{
 			Partitions: 2, StreamFields: []string{"service", "host"}, RetentionAge: Duration(30 * 24 * time.Hour),
 			RetentionBytes: 10 * GiB, RequiredGroups: []string{"indexer"},
@@ -290,6 +292,12 @@ func testFlagValues() map[string]string {
 		"bucket-defaults.retention-age":      "14d",
 		"bucket-defaults.retention-bytes":    "1TiB",
 		"bucket-defaults.required-groups":    "exporter",
+		"indexer.flush-interval":             "2s",
+		"indexer.flush-rows":                 "20000",
+		"indexer.max-tail-bytes":             "64MiB",
+		"query.max-memory-bytes":             "128MiB",
+		"query.timeout":                      "30s",
+		"query.max-concurrent":               "3",
 	}
 }
 
@@ -331,6 +339,8 @@ func TestEveryFlag(t *testing.T) {
 			SegmentBytes: 16 * MiB, SegmentAge: Duration(2 * time.Hour), IndexIntervalBytes: KiB,
 			Compression: "none", MaxPendingBytes: 8 * MiB, RetentionCheckInterval: Duration(5 * time.Minute),
 		},
+		Indexer: Indexer{FlushInterval: Duration(2 * time.Second), FlushRows: 20000, MaxTailBytes: 64 * MiB},
+		Query:   Query{MaxMemoryBytes: 128 * MiB, Timeout: Duration(30 * time.Second), MaxConcurrent: 3},
 		BucketDefaults: Bucket{
 			Partitions: 16, StreamFields: []string{"app", "env"}, RetentionAge: Duration(14 * 24 * time.Hour),
 			RetentionBytes: TiB, RequiredGroups: []string{"exporter"},
@@ -487,8 +497,8 @@ func TestHelpListsEveryFlag(t *testing.T) {
 			t.Errorf("usage line for --%s should end with its default %q and YAML key %q: %q", f.Name, f.DefValue, key, line)
 		}
 	})
-	if n != len(opts) || n != 35 {
-		t.Errorf("flag set has %d flags and %d options, want 35 of each", n, len(opts))
+	if n != len(opts) || n != 41 {
+		t.Errorf("flag set has %d flags and %d options, want 41 of each", n, len(opts))
 	}
 }
 

@@ -88,6 +88,7 @@ func (c *Config) Validate() error {
 	c.validateHTTP(&p)
 	c.validateIngest(&p)
 	c.validateCommitLog(&p)
+	c.validateSearch(&p)
 	c.validateBucket(&p, "bucket_defaults", c.BucketDefaults, nil)
 	names := make([]string, 0, len(c.Buckets))
 	for name := range c.Buckets {
@@ -288,5 +289,26 @@ func (c *Config) validateBucket(p *problems, path string, b Bucket, o *BucketOve
 				"or lower partitions or commitlog.segment_bytes",
 				path, b.RetentionBytes, from, b.Partitions, c.CommitLog.SegmentBytes, floor)
 		}
+	}
+}
+
+func (c *Config) validateSearch(p *problems) {
+	if c.Indexer.FlushInterval < Duration(100*time.Millisecond) || c.Indexer.FlushInterval > Duration(time.Hour) {
+		p.addf("indexer.flush_interval must be between 100ms and 1h (got %v)", c.Indexer.FlushInterval)
+	}
+	if c.Indexer.FlushRows < 1000 || c.Indexer.FlushRows > 100000000 {
+		p.addf("indexer.flush_rows must be between 1000 and 100000000 (got %d)", c.Indexer.FlushRows)
+	}
+	if c.Indexer.MaxTailBytes < MiB {
+		p.addf("indexer.max_tail_bytes must be at least 1MiB (got %v)", c.Indexer.MaxTailBytes)
+	}
+	if c.Query.MaxMemoryBytes < MiB {
+		p.addf("query.max_memory_bytes must be at least 1MiB (got %v)", c.Query.MaxMemoryBytes)
+	}
+	if c.Query.Timeout < Duration(time.Second) {
+		p.addf("query.timeout must be at least 1s (got %v)", c.Query.Timeout)
+	}
+	if c.Query.MaxConcurrent < 1 || c.Query.MaxConcurrent > 4096 {
+		p.addf("query.max_concurrent must be between 1 and 4096 (got %d)", c.Query.MaxConcurrent)
 	}
 }
