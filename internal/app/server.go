@@ -17,7 +17,10 @@ import (
 
 	"github.com/logbucket/logbucket/internal/commitlog"
 	"github.com/logbucket/logbucket/internal/config"
+	"github.com/logbucket/logbucket/internal/indexer"
+	"github.com/logbucket/logbucket/internal/search"
 	"github.com/logbucket/logbucket/internal/server"
+	"github.com/logbucket/logbucket/internal/vfs"
 )
 
 // NewLogger builds the process logger from the configuration.
@@ -56,8 +59,11 @@ func commitLogOptions(cfg *config.Config) (commitlog.Options, error) {
 		DedupMaxEntries:        cfg.CommitLog.DedupMaxEntries,
 		Bucket: func(name string) commitlog.BucketSettings {
 			b := cfg.Bucket(name)
+			// The indexer is always required: retention never drops what
+			// is not in a part yet.
+			groups := append([]string{indexer.Group}, b.RequiredGroups...)
 			return commitlog.BucketSettings{Partitions: b.Partitions, RetentionAge: time.Duration(b.RetentionAge),
-				RetentionBytes: int64(b.RetentionBytes), RequiredGroups: b.RequiredGroups}
+				RetentionBytes: int64(b.RetentionBytes), RequiredGroups: groups}
 		},
 	}, nil
 }
@@ -124,6 +130,17 @@ func Serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, ln net.
 		return fmt.Errorf("recover commit log in %s: %w", cfg.Data, err)
 	}
 	srv.SetLog(log, log.Health)
+	ix, err := indexer.Open(indexer.Options{
+		Dir: filepath.Join(cfg.Data, "index"), Log: log, Store: indexer.StorageStore{FS: vfs.OS{}},
+		FlushInterval: time.Duration(cfg.Indexer.FlushInterval), FlushRows: cfg.Indexer.FlushRows,
+		MaxTailBytes: int64(cfg.Indexer.MaxTailBytes), Logger: logger.With("component", "indexer"),
+	})
+	if err != nil {
+		shutdownHTTP(hs, cfg, logger)
+		log.Close()
+		return fmt.Errorf("open index in %s: %w", cfg.Data, err)
+	}
+	srv.SetSearch(search.New(ix, log))
 	logger.Info("ready", "buckets", len(log.Buckets()), "recovery", time.Since(start).Round(time.Millisecond))
 
 	select {
@@ -133,6 +150,9 @@ func Serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, ln net.
 		logger.Error("http server stopped", "err", err)
 	}
 	shutdownHTTP(hs, cfg, logger)
+	if cerr := ix.Close(); cerr != nil && err == nil {
+		err = fmt.Errorf("close index: %w", cerr)
+	}
 	if cerr := log.Close(); cerr != nil && err == nil {
 		err = fmt.Errorf("close commit log: %w", cerr)
 	}

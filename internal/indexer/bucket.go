@@ -69,8 +69,9 @@ func (b *bucketIndex) start() {
 		b.ix.wg.Add(1)
 		go b.consume(p)
 	}
-	b.ix.wg.Add(1)
+	b.ix.wg.Add(2)
 	go b.flushLoop()
+	go b.mergeLoop()
 }
 
 // consume reads partition p of the commit log into the tail.
@@ -231,7 +232,9 @@ func (b *bucketIndex) flush() error {
 // files go too (a failed flush or merge).
 func releaseAll(refs []*partRef, remove bool) {
 	for _, r := range refs {
-		r.deleted.Store(remove)
+		if remove {
+			r.deleted.Store(true) // never cleared: another holder may have set it
+		}
 		r.release()
 	}
 }

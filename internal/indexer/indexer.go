@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/logbucket/logbucket/internal/commitlog"
-	"github.com/logbucket/logbucket/internal/model"
+	"github.com/logbucket/logbucket/internal/storage"
 	"github.com/logbucket/logbucket/internal/vfs"
 )
 
@@ -21,11 +21,7 @@ import (
 const Group = "indexer"
 
 // Row is a record with its commit-log position.
-type Row struct {
-	Partition int
-	Offset    int64
-	Record    model.Record
-}
+type Row = storage.Row
 
 // Part is an open, immutable part as the indexer and queries see it.
 type Part interface {
@@ -57,6 +53,7 @@ type Options struct {
 	FlushRows     int           // default 500,000
 	MaxTailBytes  int64         // per bucket, default 256 MiB
 	ReadBatch     int           // records per commit-log read, default 5,000
+	MergeInterval time.Duration // how often merges are considered, default 1s
 	Logger        *slog.Logger
 }
 
@@ -75,6 +72,9 @@ func (o *Options) setDefaults() {
 	}
 	if o.ReadBatch <= 0 {
 		o.ReadBatch = 5000
+	}
+	if o.MergeInterval <= 0 {
+		o.MergeInterval = time.Second
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)

@@ -258,3 +258,55 @@ func TestDayOf(t *testing.T) {
 		}
 	}
 }
+
+// TestMergesKeepEveryRecordOnce flushes many small parts, lets the merge
+// policy combine them, and checks that records stay exactly once, that a
+// snapshot taken before the merges still reads its parts, and that merged
+// inputs disappear from disk once released.
+func TestMergesKeepEveryRecordOnce(t *testing.T) {
+	e := newEnv(t, vfs.OS{})
+	ix := e.open(t, func(o *Options) { o.MergeInterval = 10 * time.Millisecond })
+	total := 0
+	for i := 0; i < 12; i++ {
+		ends := e.appendN(t, "b", total, 30)
+		total += 30
+		waitFor(t, ix, "b", ends)
+		if err := ix.Flush(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old, err := ix.Snapshot("b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, parts := seen(t, ix, "b")
+		if parts < 3*MergeFanIn {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("still %d parts: nothing merged", parts)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	got, _ := seen(t, ix, "b")
+	checkOnce(t, got, total)
+	n := 0
+	for _, p := range old.Parts {
+		n += len(p.Part.(filePart).rows)
+	}
+	if n != total {
+		t.Fatalf("the old snapshot reads %d rows, want %d", n, total)
+	}
+	old.Release()
+	ix.Close()
+	ix = e.open(t, nil)
+	defer ix.Close()
+	got, parts := seen(t, ix, "b")
+	checkOnce(t, got, total)
+	files, _ := filepath.Glob(filepath.Join(e.dir, "index", "b", "*.part"))
+	if len(files) != parts {
+		t.Fatalf("%d part files on disk for %d live parts", len(files), parts)
+	}
+}

@@ -38,6 +38,9 @@ var (
 	errInternal        = apiError{Code: "internal", status: http.StatusInternalServerError}
 	errShuttingDown    = apiError{Code: "shutting_down", status: http.StatusServiceUnavailable, retryAfter: 1}
 	errMethodNotAllowd = apiError{Code: "method_not_allowed", status: http.StatusMethodNotAllowed}
+	errBadQuery        = apiError{Code: "invalid_query", status: http.StatusBadRequest}
+	errQueryLimit      = apiError{Code: "query_limit", status: http.StatusUnprocessableEntity}
+	errQueryBusy       = apiError{Code: "too_many_queries", status: http.StatusServiceUnavailable, retryAfter: 1}
 )
 
 // with returns a copy of e carrying msg.

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -32,9 +33,12 @@ type Server struct {
 	bodyLimits  bodyLimits
 	ingestSlots chan struct{}
 
-	log    commitlog.Log
-	health func() error
-	ready  atomic.Bool // set once log and health are
+	log         commitlog.Log
+	health      func() error
+	search      Searcher
+	querySlots  chan struct{}
+	ready       atomic.Bool // set once log and health are
+	searchReady atomic.Bool // set once search is
 }
 
 // New builds a Server and registers its metrics.
@@ -43,7 +47,8 @@ func New(opts Options) (*Server, error) {
 	s := &Server{cfg: cfg, logger: opts.Logger, registry: opts.Registry,
 		budget:      newMemoryBudget(int64(cfg.Ingest.MemoryBytes)),
 		bodyLimits:  bodyLimits{maxRequest: int64(cfg.Ingest.MaxRequestBytes), maxDecompressed: int64(cfg.Ingest.MaxDecompressedBytes)},
-		ingestSlots: make(chan struct{}, cfg.Ingest.MaxConcurrentRequests)}
+		ingestSlots: make(chan struct{}, cfg.Ingest.MaxConcurrentRequests),
+		querySlots:  make(chan struct{}, max(cfg.Query.MaxConcurrent, 1))}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
 	}
@@ -63,6 +68,35 @@ func (s *Server) SetLog(l commitlog.Log, health func() error) {
 	s.ready.Store(true)
 }
 
+// SetSearch makes the query routes answer, with srch running the queries.
+func (s *Server) SetSearch(srch Searcher) {
+	s.search = srch
+	s.searchReady.Store(true)
+}
+
+// requireSearch answers 503 until SetSearch and, with slot, bounds
+// concurrent queries (live tails are long-lived and take no slot).
+func (s *Server) requireSearch(h http.HandlerFunc, slot bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if !s.searchReady.Load() {
+			writeError(w, errNotReady.with("the server is still opening its index: retry after the Retry-After delay"))
+			return
+		}
+		if !slot {
+			h(w, r)
+			return
+		}
+		select {
+		case s.querySlots <- struct{}{}:
+			defer func() { <-s.querySlots }()
+		default:
+			writeError(w, errQueryBusy.with(fmt.Sprintf("%d queries are running (query.max_concurrent): retry after the Retry-After delay", cap(s.querySlots))))
+			return
+		}
+		h(w, r)
+	}
+}
+
 // Handler returns the HTTP handler with every route.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
@@ -79,6 +113,23 @@ func (s *Server) Handler() http.Handler {
 	route("GET /api/v1/buckets/{bucket}/partitions/{partition}/records", s.handleRecords, true)
 	route("PUT /api/v1/buckets/{bucket}/groups/{group}/partitions/{partition}", s.handleCommit, true)
 	route("GET /api/v1/buckets/{bucket}/groups/{group}", s.handleGroup, true)
+	for _, prefix := range []string{"/select/logsql", "/api/v1"} {
+		for _, q := range []struct {
+			path string
+			h    http.HandlerFunc
+		}{{"/query", s.handleQuery}, {"/tail", s.handleTail}, {"/hits", s.handleHits},
+			{"/stats_query", s.handleStatsQuery}, {"/stats_query_range", s.handleStatsQueryRange},
+			{"/field_names", s.handleFieldNames}, {"/field_values", s.handleFieldValues},
+			{"/streams", s.handleStreams}, {"/stream_field_names", s.handleStreamFieldNames},
+			{"/stream_field_values", s.handleStreamFieldValues}} {
+			if prefix == "/api/v1" && q.path != "/query" && q.path != "/tail" {
+				continue
+			}
+			h := s.requireSearch(q.h, q.path != "/tail")
+			route("GET "+prefix+q.path, h, false)
+			route("POST "+prefix+q.path, h, false)
+		}
+	}
 	route("GET /healthz", s.handleHealthz, false)
 	route("GET /readyz", s.handleReadyz, false)
 	if s.registry != nil {

@@ -1,0 +1,149 @@
+package indexer
+
+import (
+	"fmt"
+	"path/filepath"
+	"sort"
+	"time"
+)
+
+// Merge policy: parts of one day and one level are merged, MergeFanIn at
+// a time, into one part of the next level. A row is therefore rewritten
+// about log_MergeFanIn(parts of a day) times: bounded write
+// amplification. Level-0 parts are the flushes.
+const (
+	MergeFanIn    = 4
+	maxMergeFanIn = 16
+	maxLevel      = 8
+)
+
+// mergeLoop merges a bucket's parts in the background.
+func (b *bucketIndex) mergeLoop() {
+	defer b.ix.wg.Done()
+	t := time.NewTicker(b.ix.opts.MergeInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-b.ix.ctx.Done():
+			return
+		case <-t.C:
+		}
+		for b.ix.ctx.Err() == nil {
+			merged, err := b.mergeOnce()
+			if err != nil {
+				b.ix.opts.Logger.Error("merge parts", "bucket", b.name, "err", err)
+				break
+			}
+			if !merged {
+				break
+			}
+		}
+	}
+}
+
+// pickMerge chooses parts to merge: the smallest parts of the (day,
+// level) with the most parts, when it has at least MergeFanIn.
+func pickMerge(parts []*partRef) []*partRef {
+	type key struct {
+		day   int64
+		level int
+	}
+	groups := map[key][]*partRef{}
+	for _, p := range parts {
+		k := key{p.entry.Day, p.entry.Level}
+		groups[k] = append(groups[k], p)
+	}
+	var best []*partRef
+	for k, g := range groups {
+		if len(g) < MergeFanIn || k.level >= maxLevel {
+			continue
+		}
+		if len(g) > len(best) {
+			best = g
+		}
+	}
+	if best == nil {
+		return nil
+	}
+	sort.Slice(best, func(i, j int) bool { return best[i].entry.Bytes < best[j].entry.Bytes })
+	return best[:min(len(best), maxMergeFanIn)]
+}
+
+// mergeOnce performs one merge if the policy asks for one. The merge runs
+// without locks; only the manifest swap is serialised with flushes.
+func (b *bucketIndex) mergeOnce() (bool, error) {
+	b.mu.Lock()
+	in := pickMerge(b.parts)
+	for _, r := range in {
+		r.acquire()
+	}
+	b.mu.Unlock()
+	if in == nil {
+		return false, nil
+	}
+	defer releaseAll(in, false)
+	day, level := in[0].entry.Day, in[0].entry.Level+1
+	b.flushMu.Lock()
+	b.man.Seq++ // reserve a name; saved with the next swap
+	file := fmt.Sprintf("%08d-%012d.part", day, b.man.Seq)
+	b.flushMu.Unlock()
+	path := filepath.Join(b.dir, file)
+	parts := make([]Part, len(in))
+	for i, r := range in {
+		parts[i] = r.part
+	}
+	st, err := b.ix.opts.Store.Merge(path, day, parts)
+	if err != nil {
+		_ = b.ix.opts.FS.Remove(path)
+		return false, err
+	}
+	out, err := b.ix.opts.Store.Open(path)
+	if err != nil {
+		_ = b.ix.opts.FS.Remove(path)
+		return false, fmt.Errorf("open merged part %s: %w", path, err)
+	}
+	e := partEntry{File: file, Day: day, Rows: st.Rows, Bytes: st.Bytes, MinTime: st.MinTime, MaxTime: st.MaxTime, Level: level}
+	ref := newPartRef(e, out, path, b.ix.opts.FS)
+	if err := b.swapMerged(in, ref); err != nil {
+		releaseAll([]*partRef{ref}, true)
+		return false, err
+	}
+	return true, nil
+}
+
+// swapMerged replaces the inputs with the output in the manifest, then in
+// memory; the inputs' files go when their last reader releases them.
+func (b *bucketIndex) swapMerged(in []*partRef, out *partRef) error {
+	b.flushMu.Lock()
+	defer b.flushMu.Unlock()
+	gone := map[string]bool{}
+	for _, r := range in {
+		gone[r.entry.File] = true
+	}
+	m := b.man.clone()
+	kept := m.Parts[:0]
+	for _, e := range m.Parts {
+		if !gone[e.File] {
+			kept = append(kept, e)
+		}
+	}
+	m.Parts = append(kept, out.entry)
+	if err := m.save(b.ix.opts.FS, b.dir); err != nil {
+		return err
+	}
+	b.mu.Lock()
+	b.man = m
+	live := b.parts[:0]
+	var dropped []*partRef
+	for _, r := range b.parts {
+		if gone[r.entry.File] {
+			dropped = append(dropped, r)
+			continue
+		}
+		live = append(live, r)
+	}
+	b.parts = append(live, out)
+	b.mu.Unlock()
+	releaseAll(dropped, true)
+	return nil
+}

@@ -1,0 +1,53 @@
+package indexer
+
+import (
+	"fmt"
+	"path/filepath"
+
+	"github.com/logbucket/logbucket/internal/storage"
+	"github.com/logbucket/logbucket/internal/vfs"
+)
+
+// StorageStore is the PartStore of internal/storage's columnar parts. A
+// part records its bucket: the name of the directory it is written in.
+type StorageStore struct {
+	FS   vfs.FS
+	Opts storage.WriteOptions
+}
+
+var _ PartStore = StorageStore{}
+
+// Write stores rows of one day as a level-0 part.
+func (s StorageStore) Write(path string, day int64, rows []Row) (PartStats, error) {
+	info, err := storage.WritePart(s.FS, path, storage.PartMeta{Bucket: filepath.Base(filepath.Dir(path)), Day: day}, rows, s.Opts)
+	if err != nil {
+		return PartStats{}, fmt.Errorf("write part %s: %w", path, err)
+	}
+	return statsOf(info), nil
+}
+
+// Open opens a part.
+func (s StorageStore) Open(path string) (Part, error) {
+	return storage.OpenPart(s.FS, path)
+}
+
+// Merge writes the rows of parts into one part.
+func (s StorageStore) Merge(path string, day int64, parts []Part) (PartStats, error) {
+	in := make([]*storage.Part, len(parts))
+	for i, p := range parts {
+		sp, ok := p.(*storage.Part)
+		if !ok {
+			return PartStats{}, fmt.Errorf("merge %s: part %d is not a storage part", path, i)
+		}
+		in[i] = sp
+	}
+	info, err := storage.MergeParts(s.FS, path, in, s.Opts)
+	if err != nil {
+		return PartStats{}, fmt.Errorf("merge into %s: %w", path, err)
+	}
+	return statsOf(info), nil
+}
+
+func statsOf(info storage.PartInfo) PartStats {
+	return PartStats{Rows: info.Rows, Bytes: info.Bytes, MinTime: info.MinTime, MaxTime: info.MaxTime}
+}

@@ -1,0 +1,205 @@
+package search
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+
+	"github.com/logbucket/logbucket/internal/commitlog"
+	"github.com/logbucket/logbucket/internal/indexer"
+	"github.com/logbucket/logbucket/internal/model"
+	"github.com/logbucket/logbucket/internal/query"
+	"github.com/logbucket/logbucket/internal/storage"
+)
+
+// Request is one query over a set of buckets.
+type Request struct {
+	Buckets []string // empty: every bucket
+	Query   *query.Query
+	// Start and End bound _time, inclusive (unix ns).
+	Start, End int64
+	Limits     query.Limits
+}
+
+// Engine runs queries over an indexer's snapshots.
+type Engine struct {
+	ix  *indexer.Indexer
+	log commitlog.Log
+}
+
+// New returns an engine over ix; log serves stream_context neighbours.
+func New(ix *indexer.Indexer, log commitlog.Log) *Engine { return &Engine{ix: ix, log: log} }
+
+// Search runs req and hands every result row to out.
+func (e *Engine) Search(ctx context.Context, req Request, out func(query.Row) error) error {
+	buckets := req.Buckets
+	if len(buckets) == 0 {
+		buckets = e.ix.Buckets()
+	}
+	q := withTimeRange(req.Query, req.Start, req.End)
+	src := &source{e: e, buckets: buckets, plan: newPlan(q.Filter, req.Start, req.End), filter: q.Filter}
+	defer src.close()
+	return query.Run(ctx, q, src, req.Limits, out)
+}
+
+// withTimeRange adds the request's time bounds to the query's filter.
+func withTimeRange(q *query.Query, start, end int64) *query.Query {
+	if start == math.MinInt64 && end == math.MaxInt64 {
+		return q
+	}
+	c := *q
+	c.Filter = &query.FilterAnd{Filters: []query.Filter{query.NewFilterTime(start, end), q.Filter}}
+	return &c
+}
+
+// source yields the rows of every bucket that may match, bucket by bucket:
+// parts block by block, then the tail. It checks the filter itself.
+type source struct {
+	e       *Engine
+	buckets []string
+	plan    *plan
+	filter  query.Filter
+
+	bi    int // current bucket index
+	snap  *indexer.Snapshot
+	pi    int // next part of snap
+	bl    int // next block of the current part
+	tail  bool
+	batch []query.Row
+}
+
+var _ query.FilteredSource = (*source)(nil)
+var _ query.ContextSource = (*source)(nil)
+
+// FilterApplied tells query.Run that rows are already filtered.
+func (s *source) FilterApplied() bool { return true }
+
+func (s *source) close() {
+	if s.snap != nil {
+		s.snap.Release()
+		s.snap = nil
+	}
+}
+
+// Next returns the next batch of matching rows, io.EOF after the last.
+func (s *source) Next(ctx context.Context) ([]query.Row, error) {
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if s.snap == nil {
+			if s.bi >= len(s.buckets) {
+				return nil, io.EOF
+			}
+			snap, err := s.e.ix.Snapshot(s.buckets[s.bi])
+			if errors.Is(err, commitlog.ErrBucketNotFound) {
+				s.bi++
+				continue
+			}
+			if err != nil {
+				return nil, err
+			}
+			s.snap, s.pi, s.bl, s.tail = snap, 0, 0, false
+		}
+		rows, done, err := s.step()
+		if err != nil {
+			return nil, err
+		}
+		if done {
+			s.close()
+			s.bi++
+		}
+		if len(rows) > 0 {
+			return rows, nil
+		}
+	}
+}
+
+// step reads one block (or the tail) of the current snapshot.
+func (s *source) step() (rows []query.Row, done bool, err error) {
+	s.batch = s.batch[:0]
+	for s.pi < len(s.snap.Parts) {
+		sp := s.snap.Parts[s.pi]
+		part := sp.Part.(*storage.Part)
+		metas := part.Blocks()
+		if s.bl == 0 && !s.plan.timeOverlaps(sp.MinTime, sp.MaxTime) {
+			s.pi++
+			continue
+		}
+		if s.bl >= len(metas) {
+			s.pi, s.bl = s.pi+1, 0
+			continue
+		}
+		i := s.bl
+		s.bl++
+		ok, err := s.plan.blockMayMatch(&metas[i], func() (*storage.Filter, error) { return part.ReadFilter(i) })
+		if err != nil {
+			return nil, false, fmt.Errorf("read filter of block %d of %s: %w", i, part.Path(), err)
+		}
+		if !ok {
+			continue
+		}
+		blk, err := part.ReadBlock(i, nil)
+		if err != nil {
+			return nil, false, fmt.Errorf("read block %d of %s: %w", i, part.Path(), err)
+		}
+		s.addBlock(blk)
+		return s.batch, false, nil
+	}
+	if !s.tail {
+		s.tail = true
+		for i := range s.snap.Tail {
+			if s.plan.timeOverlaps(s.snap.Tail[i].Record.Time, s.snap.Tail[i].Record.Time) {
+				s.add(&s.snap.Tail[i])
+			}
+		}
+		return s.batch, true, nil
+	}
+	return nil, true, nil
+}
+
+// addBlock keeps the block's rows that match. It checks each row on a
+// reused scratch row and copies only the matches, so a selective query
+// allocates almost nothing per scanned row.
+func (s *source) addBlock(blk *storage.Block) {
+	meta := blk.Meta()
+	stream := model.StreamString(meta.StreamFields)
+	cols := blk.Columns()
+	scratch := make([]model.Field, 0, 2+len(meta.StreamFields)+len(cols))
+	for r := 0; r < blk.Len(); r++ {
+		fields := scratch[:0]
+		if msg := blk.Msg(r); msg != "" {
+			fields = append(fields, model.Field{Name: "_msg", Value: msg})
+		}
+		fields = append(fields, model.Field{Name: "_stream", Value: stream})
+		fields = append(fields, meta.StreamFields...)
+		for _, c := range cols {
+			if c.Name() == storage.MsgField {
+				continue
+			}
+			if v := c.Value(r); v != "" {
+				fields = append(fields, model.Field{Name: c.Name(), Value: v})
+			}
+		}
+		row := query.Row{Time: blk.Time(r), Fields: fields}
+		if !s.filter.Match(&row) {
+			continue
+		}
+		row.Fields = append([]model.Field(nil), fields...)
+		pos := blk.Position(r)
+		row.Pos = query.Pos{Partition: int32(s.bi<<16 | pos.Partition), Offset: pos.Offset}
+		s.batch = append(s.batch, row)
+	}
+}
+
+// add converts a stored row and keeps it when the filter matches.
+func (s *source) add(sr *storage.Row) {
+	row := query.RowFromRecord(&sr.Record)
+	if !s.filter.Match(&row) {
+		return
+	}
+	row.Pos = query.Pos{Partition: int32(s.bi<<16 | sr.Partition), Offset: sr.Offset}
+	s.batch = append(s.batch, row)
+}

@@ -1,0 +1,575 @@
+package storage
+
+import (
+	"cmp"
+	"encoding/binary"
+	"slices"
+)
+
+// EncPattern splits each value into a template and variables. A word is a
+// maximal run of ASCII letters, digits and '_'; a word holding a digit is a
+// variable: the same row's value of a reference column when equal to it,
+// else prefix + integer when its digits are a canonical decimal after a
+// digit-free prefix (u397178, item_11546, 3306), else a string variable.
+// The template keeps everything else, with one code byte per variable:
+//
+//	0xF8 integer, 0xF9 string, 0xFA+r reference r (r < 4)
+//
+// so the encoding is only used when no value holds a byte >= 0xF8.
+//
+// Payload:
+//
+//	refs       u8 count r (0..4), then r column names (uvarint length + bytes)
+//	T          uvarint number of templates, 1..n
+//	templates  packed stream of T × (uvarint length + bytes), most used first
+//	ids        ints sequence: each row's template number
+//	integers   packed stream; for each template t in order, for each of its
+//	           integer slots, the values of t's rows in row order: with
+//	           fewer than 16 rows as uvarints, else a width byte w and w
+//	           byte planes (little endian) of the rows' values
+//	strings    packed stream; for each template, for each string slot, for
+//	           each of its rows: uvarint length + bytes
+const (
+	patternFirstCode = 0xF8
+	codeInt          = 0xF8
+	codeStr          = 0xF9
+	codeRef0         = 0xFA
+	maxRefs          = 4
+	patternPlaneRows = 16
+	// maxPatternVars bounds the variables of one block's column (the
+	// writer falls back to EncStrings beyond it).
+	maxPatternVars = 1 << 20
+)
+
+func isWordByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_'
+}
+
+// refColumn is a column a pattern may reference.
+type refColumn struct {
+	name   string
+	values []string
+}
+
+// patternScratch holds the pattern encoder's reusable state.
+type patternScratch struct {
+	ids    map[string]int
+	tpls   []string
+	counts []int
+	rowTpl []int32
+	ints   []uint64
+	rowInt []int32 // row r's integers are ints[rowInt[r]:rowInt[r+1]]
+	strs   []string
+	rowStr []int32
+	order  []int32 // rows grouped by template
+	tpl    []byte
+	out    []byte
+}
+
+// appendPattern appends values as EncPattern; ok is false when the
+// values do not suit it (then dst is returned unchanged).
+func (e *colEncoder) appendPattern(dst []byte, values []string, cands []refColumn) (out []byte, refs []string, ok bool) {
+	s := &e.pat
+	n := len(values)
+	if s.ids == nil {
+		s.ids = make(map[string]int)
+	}
+	clear(s.ids)
+	s.tpls, s.counts = s.tpls[:0], s.counts[:0]
+	s.rowTpl = resize(s.rowTpl, n)
+	s.ints, s.strs = s.ints[:0], s.strs[:0]
+	s.rowInt = append(s.rowInt[:0], 0)
+	s.rowStr = append(s.rowStr[:0], 0)
+	var used [maxRefs]bool
+	for r, v := range values {
+		tpl := s.tpl[:0]
+		lit := 0
+		for i := 0; i < len(v); {
+			if !isWordByte(v[i]) {
+				i++
+				continue
+			}
+			j, digit := i, false
+			for ; j < len(v) && isWordByte(v[j]); j++ {
+				if v[j] >= '0' && v[j] <= '9' {
+					digit = true
+				}
+			}
+			if !digit {
+				i = j
+				continue
+			}
+			w := v[i:j]
+			tpl = append(tpl, v[lit:i]...)
+			ref := -1
+			for c := range cands {
+				if cands[c].values[r] == w {
+					ref = c
+					break
+				}
+			}
+			if ref >= 0 {
+				tpl = append(tpl, byte(codeRef0+ref))
+				used[ref] = true
+			} else if p := intPrefix(w); canonicalUint(w[len(p):]) {
+				tpl = append(tpl, p...)
+				tpl = append(tpl, codeInt)
+				s.ints = append(s.ints, parseUint(w[len(p):]))
+			} else {
+				tpl = append(tpl, codeStr)
+				s.strs = append(s.strs, w)
+			}
+			lit, i = j, j
+		}
+		tpl = append(tpl, v[lit:]...)
+		s.tpl = tpl
+		id, found := s.ids[string(tpl)]
+		if !found {
+			id = len(s.tpls)
+			t := string(tpl)
+			s.ids[t] = id
+			s.tpls = append(s.tpls, t)
+			s.counts = append(s.counts, 0)
+		}
+		s.counts[id]++
+		s.rowTpl[r] = int32(id)
+		s.rowInt = append(s.rowInt, int32(len(s.ints)))
+		s.rowStr = append(s.rowStr, int32(len(s.strs)))
+		if len(s.ints)+len(s.strs) > maxPatternVars {
+			return dst, nil, false
+		}
+	}
+	T := len(s.tpls)
+	if 10*T > 9*n+40 {
+		return dst, nil, false // nearly all unique: plain strings are smaller
+	}
+	// Compact the used references.
+	var refMap [maxRefs]byte
+	for c := range cands {
+		if used[c] {
+			refMap[c] = byte(len(refs))
+			refs = append(refs, cands[c].name)
+		}
+	}
+	// Most used templates first.
+	rank := make([]int32, T)
+	for i := range rank {
+		rank[i] = int32(i)
+	}
+	slices.SortStableFunc(rank, func(a, b int32) int { return cmp.Compare(s.counts[b], s.counts[a]) })
+	newID := make([]int32, T)
+	for i, t := range rank {
+		newID[t] = int32(i)
+	}
+	dst = append(dst, byte(len(refs)))
+	for _, r := range refs {
+		dst = appendStr(dst, r)
+	}
+	dst = binary.AppendUvarint(dst, uint64(T))
+	buf := e.buf[:0]
+	for _, t := range rank {
+		tpl := s.tpls[t]
+		buf = binary.AppendUvarint(buf, uint64(len(tpl)))
+		for i := 0; i < len(tpl); i++ {
+			c := tpl[i]
+			if c >= codeRef0 && c < codeRef0+maxRefs {
+				c = codeRef0 + refMap[c-codeRef0]
+			}
+			buf = append(buf, c)
+		}
+	}
+	dst = e.p.pack(dst, buf, hintText)
+	ids := e.i64[:0]
+	for _, t := range s.rowTpl {
+		ids = append(ids, int64(newID[t]))
+	}
+	e.i64 = ids
+	dst = e.p.appendInts(dst, ids, &e.u64)
+	// Rows grouped by (new) template, in row order within a template.
+	start := make([]int32, T+1)
+	for _, t := range s.rowTpl {
+		start[newID[t]+1]++
+	}
+	for i := 1; i <= T; i++ {
+		start[i] += start[i-1]
+	}
+	s.order = resize(s.order, n)
+	fill := slices.Clone(start[:T])
+	for r, t := range s.rowTpl {
+		nt := newID[t]
+		s.order[fill[nt]] = int32(r)
+		fill[nt]++
+	}
+	buf = buf[:0]
+	sbuf := s.out[:0]
+	for nt := 0; nt < T; nt++ {
+		rows := s.order[start[nt]:start[nt+1]]
+		if len(rows) == 0 {
+			continue
+		}
+		r0 := rows[0]
+		for j := 0; j < int(s.rowInt[r0+1]-s.rowInt[r0]); j++ {
+			buf = appendSlot(buf, s.ints, s.rowInt, rows, j)
+		}
+		for j := 0; j < int(s.rowStr[r0+1]-s.rowStr[r0]); j++ {
+			for _, r := range rows {
+				sbuf = appendStr(sbuf, s.strs[s.rowStr[r]+int32(j)])
+			}
+		}
+	}
+	dst = e.p.pack(dst, buf, hintText)
+	dst = e.p.pack(dst, sbuf, hintText)
+	e.buf, s.out = buf, sbuf
+	return dst, refs, true
+}
+
+// appendSlot appends integer slot j of rows.
+func appendSlot(dst []byte, ints []uint64, rowInt []int32, rows []int32, j int) []byte {
+	if len(rows) < patternPlaneRows {
+		for _, r := range rows {
+			dst = binary.AppendUvarint(dst, ints[rowInt[r]+int32(j)])
+		}
+		return dst
+	}
+	var hi uint64
+	for _, r := range rows {
+		hi = max(hi, ints[rowInt[r]+int32(j)])
+	}
+	w := byteWidth(hi)
+	dst = append(dst, byte(w))
+	for b := 0; b < w; b++ {
+		shift := uint(8 * b)
+		for _, r := range rows {
+			dst = append(dst, byte(ints[rowInt[r]+int32(j)]>>shift))
+		}
+	}
+	return dst
+}
+
+// tplOp is one step of rebuilding a value: literal text, then optionally a
+// variable (code 0: none).
+type tplOp struct {
+	lit  string
+	code byte
+}
+
+type template struct {
+	text       string
+	ops        []tplOp
+	litLen     int
+	ints, strs int // slots
+	refs       [maxRefs]int
+	intBase    int // index of slot 0 of this template in the integer values
+	strBase    int
+	count      int // rows
+}
+
+// patternData is a decoded pattern column, before its values are built.
+type patternData struct {
+	tpls  []template
+	ids   []uint32
+	ints  []uint64
+	strs  []string
+	refs  [][]string
+	total int // bytes of all values
+}
+
+// parseTemplate parses template t, appending its steps to ops (shared by
+// all templates of a column, to allocate once).
+func parseTemplate(t string, nrefs int, ops []tplOp) (template, []tplOp, error) {
+	tp := template{text: t}
+	first := len(ops)
+	lit := 0
+	for i := 0; i < len(t); i++ {
+		// Skip 8 bytes at a time while they are ASCII (no code byte).
+		for i+8 <= len(t) && le64(t, i)&0x8080808080808080 == 0 {
+			i += 8
+		}
+		if i >= len(t) {
+			break
+		}
+		c := t[i]
+		if c < patternFirstCode {
+			continue
+		}
+		switch {
+		case c == codeInt:
+			tp.ints++
+		case c == codeStr:
+			tp.strs++
+		case c >= codeRef0 && int(c-codeRef0) < nrefs:
+			tp.refs[c-codeRef0]++
+		default:
+			return tp, ops, dataErrorf("template code %#x with %d references", c, nrefs)
+		}
+		ops = append(ops, tplOp{lit: t[lit:i], code: c})
+		tp.litLen += i - lit
+		lit = i + 1
+	}
+	ops = append(ops, tplOp{lit: t[lit:]})
+	tp.litLen += len(t) - lit
+	tp.ops = ops[first:len(ops):len(ops)]
+	return tp, ops, nil
+}
+
+// decodePattern decodes an EncPattern column; cols looks up the
+// referenced columns of the block (already decoded). It checks
+// everything; building the values is left to the first Values call.
+func decodePattern(d *decoder, n, limit int, cols func(string) *Column) *Column {
+	nrefs := int(d.byte())
+	if d.err == nil && nrefs > maxRefs {
+		d.fail("%d references", nrefs)
+	}
+	pd := &patternData{refs: make([][]string, nrefs)}
+	for i := range pd.refs {
+		name := d.str(maxNameLen)
+		if d.err != nil {
+			return nil
+		}
+		c := cols(name)
+		if c == nil || c.enc == EncPattern || c.n != n {
+			d.fail("reference to missing column %q", name)
+			return nil
+		}
+		pd.refs[i] = c.Values()
+	}
+	T := d.uvarintMax(uint64(n), "template count")
+	if d.err == nil && T == 0 {
+		d.fail("no templates")
+	}
+	raw := unpack(d, -1, limit+T*binary.MaxVarintLen64)
+	if d.err != nil {
+		return nil
+	}
+	arena := string(raw)
+	pd.tpls = make([]template, T)
+	codes := 0
+	for _, c := range raw {
+		if c >= patternFirstCode {
+			codes++
+		}
+	}
+	ops := make([]tplOp, 0, codes+T)
+	td := decoder{b: raw}
+	for i := range pd.tpls {
+		l := td.uvarintMax(uint64(len(raw)), "template length")
+		pos := td.off
+		td.bytes(l)
+		if td.err != nil {
+			d.err = td.err
+			return nil
+		}
+		tp, more, err := parseTemplate(arena[pos:pos+l], nrefs, ops)
+		ops = more
+		if err != nil {
+			d.err = err
+			return nil
+		}
+		pd.tpls[i] = tp
+	}
+	if err := td.done("templates"); err != nil {
+		d.err = err
+		return nil
+	}
+	ids := readInts(d, n, nil)
+	if d.err != nil {
+		return nil
+	}
+	pd.ids = make([]uint32, n)
+	for r, id := range ids {
+		if id < 0 || id >= int64(T) {
+			d.fail("template id %d of %d", id, T)
+			return nil
+		}
+		pd.ids[r] = uint32(id)
+		tp := &pd.tpls[id]
+		tp.count++
+		pd.total += tp.litLen
+		for ref := range pd.refs {
+			pd.total += tp.refs[ref] * len(pd.refs[ref][r])
+		}
+	}
+	nInts, nStrs := 0, 0
+	for i := range pd.tpls {
+		tp := &pd.tpls[i]
+		tp.intBase, tp.strBase = nInts, nStrs
+		nInts += tp.count * tp.ints
+		nStrs += tp.count * tp.strs
+		if nInts > maxPatternVars || nStrs > maxPatternVars {
+			d.fail("more than %d variables", maxPatternVars)
+			return nil
+		}
+	}
+	var digits, strBytes int
+	pd.ints, digits = readSlots(d, pd.tpls, nInts)
+	pd.strs, strBytes = readStrSlots(d, pd.tpls, nStrs, limit)
+	if d.err != nil {
+		return nil
+	}
+	pd.total += digits + strBytes
+	if pd.total > limit {
+		d.fail("pattern column of %d bytes exceeds %d", pd.total, limit)
+		return nil
+	}
+	return &Column{enc: EncPattern, n: n, pat: pd}
+}
+
+// readSlots reads the integer variables; it also returns their digits.
+func readSlots(d *decoder, tpls []template, total int) ([]uint64, int) {
+	// At most a 10-byte uvarint or 8 plane bytes per value, plus a width
+	// byte per slot.
+	raw := unpack(d, -1, 11*total+16)
+	if d.err != nil {
+		return nil, 0
+	}
+	vals := make([]uint64, total)
+	sd := decoder{b: raw}
+	k := 0
+	for i := range tpls {
+		tp := &tpls[i]
+		for j := 0; j < tp.ints && sd.err == nil; j++ {
+			slot := vals[k : k+tp.count]
+			k += tp.count
+			if tp.count < patternPlaneRows {
+				for r := range slot {
+					slot[r] = sd.uvarint()
+				}
+				continue
+			}
+			w := int(sd.byte())
+			if w > 8 {
+				sd.fail("slot width %d", w)
+			}
+			for b := 0; b < w && sd.err == nil; b++ {
+				plane := sd.bytes(tp.count)
+				shift := uint(8 * b)
+				for r, c := range plane {
+					slot[r] |= uint64(c) << shift
+				}
+			}
+		}
+	}
+	if err := sd.done("integer variables"); err != nil {
+		d.err = err
+		return nil, 0
+	}
+	digits := 0
+	for _, v := range vals {
+		digits += decimalLen(v)
+	}
+	return vals, digits
+}
+
+// readStrSlots reads the string variables; it also returns their bytes.
+func readStrSlots(d *decoder, tpls []template, total, limit int) ([]string, int) {
+	raw := unpack(d, -1, limit+total*binary.MaxVarintLen64)
+	if d.err != nil {
+		return nil, 0
+	}
+	arena := string(raw)
+	vals := make([]string, total)
+	sd := decoder{b: raw}
+	size := 0
+	for i := range vals {
+		l := sd.uvarintMax(uint64(len(raw)), "variable length")
+		pos := sd.off
+		sd.bytes(l)
+		if sd.err != nil {
+			d.err = sd.err
+			return nil, 0
+		}
+		vals[i] = arena[pos : pos+l]
+		size += l
+	}
+	if err := sd.done("string variables"); err != nil {
+		d.err = err
+		return nil, 0
+	}
+	return vals, size
+}
+
+// materialize builds the values of a pattern column (its size was checked
+// when it was decoded).
+func (c *Column) materialize() {
+	pd := c.pat
+	rank := make([]int, len(pd.tpls))
+	arena := make([]byte, pd.total)
+	values := make([]string, len(pd.ids))
+	s := unsafeString(arena)
+	pos := 0
+	for r, id := range pd.ids {
+		tp := &pd.tpls[id]
+		k := rank[id]
+		rank[id]++
+		ni, ns := tp.intBase+k, tp.strBase+k
+		start := pos
+		for _, op := range tp.ops {
+			pos += copy(arena[pos:], op.lit)
+			switch {
+			case op.code == 0:
+			case op.code == codeInt:
+				pos += putUint(arena[pos:], pd.ints[ni])
+				ni += tp.count
+			case op.code == codeStr:
+				pos += copy(arena[pos:], pd.strs[ns])
+				ns += tp.count
+			default:
+				pos += copy(arena[pos:], pd.refs[op.code-codeRef0][r])
+			}
+		}
+		values[r] = s[start:pos]
+	}
+	c.values = values
+}
+
+// putUint writes v in decimal at the start of dst and returns its length.
+func putUint(dst []byte, v uint64) int {
+	n := decimalLen(v)
+	for i := n - 1; i > 0; i-- {
+		q := v / 10
+		dst[i] = byte('0' + v - q*10)
+		v = q
+	}
+	dst[0] = byte('0' + v)
+	return n
+}
+
+// Pattern is the template view of an EncPattern column, for filters that
+// need not build the values. Templates[IDs[i]] is row i's template: its
+// text with each variable replaced by one byte >= 0xF8. A variable is a
+// word of ASCII letters, digits and '_' that holds an ASCII digit, and
+// every ASCII digit of a value lies in a variable. Hence a token without
+// ASCII digits (index.ForEachToken) occurs in row i exactly when it is a
+// token of TemplateText(Templates[IDs[i]]), and text without ASCII
+// letters, digits or '_' (a Hangul word, say) occurs in row i exactly
+// when it occurs in the template's text between variables.
+type Pattern struct {
+	Templates []string
+	IDs       []uint32
+}
+
+// Pattern returns the column's template view; ok is false unless the
+// column is EncPattern. Shared: do not modify.
+func (c *Column) Pattern() (p Pattern, ok bool) {
+	if c.pat == nil {
+		return Pattern{}, false
+	}
+	tpls := make([]string, len(c.pat.tpls))
+	for i := range tpls {
+		tpls[i] = c.pat.tpls[i].text
+	}
+	return Pattern{Templates: tpls, IDs: c.pat.ids}, true
+}
+
+// TemplateText returns a template with each variable byte replaced by
+// "0", for tokenizing: the tokens holding a "0" are the ones that touch a
+// variable.
+func TemplateText(t string) string {
+	b := []byte(t)
+	for i, c := range b {
+		if c >= patternFirstCode {
+			b[i] = '0'
+		}
+	}
+	return string(b)
+}

@@ -1,0 +1,171 @@
+package storage
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/logbucket/logbucket/internal/vfs"
+)
+
+// MergeParts writes one part at dst holding every row of parts, in the
+// part order (stream, then time, partition, offset), atomically like
+// WritePart. The inputs must share Bucket and Day and hold disjoint
+// offset ranges; the output's ranges are their union and its level one
+// more than the highest input level. The inputs are not modified or
+// closed; deleting them once MergeParts returns is the caller's job. After
+// a crash between the two, the output's ranges contain each input's: a
+// part whose ranges are all inside another part's is a merged-away input
+// and can be deleted.
+//
+// Memory: the rows are streamed block by block: at most one decoded block
+// per input plus the block being built (each at most about BlockBytes of
+// raw data), the inputs' indexes and the output's index.
+func MergeParts(fsys vfs.FS, dst string, parts []*Part, opts WriteOptions) (PartInfo, error) {
+	opts, err := opts.normalize()
+	if err != nil {
+		return PartInfo{}, fmt.Errorf("merge into %s: %w", dst, err)
+	}
+	if len(parts) == 0 {
+		return PartInfo{}, fmt.Errorf("merge into %s: no parts", dst)
+	}
+	meta := parts[0].info.PartMeta
+	lists := make([][]OffsetRange, len(parts))
+	for i, p := range parts {
+		in := &p.info
+		if in.Bucket != meta.Bucket || in.Day != meta.Day {
+			return PartInfo{}, fmt.Errorf("merge into %s: part %s is bucket %q day %d, part %s is bucket %q day %d",
+				dst, parts[0].path, meta.Bucket, meta.Day, p.path, in.Bucket, in.Day)
+		}
+		meta.Level = max(meta.Level, in.Level)
+		lists[i] = in.Ranges
+	}
+	meta.Level++
+	ranges, err := unionRanges(lists...)
+	if err != nil {
+		return PartInfo{}, fmt.Errorf("merge into %s: %w", dst, err)
+	}
+	// The output's stream table: the union, in part order.
+	var streams []Stream
+	for _, p := range parts {
+		streams = append(streams, p.streams...)
+	}
+	slices.SortFunc(streams, func(a, b Stream) int { return compareStreams(&a, &b) })
+	streams = slices.CompactFunc(streams, func(a, b Stream) bool { return compareStreams(&a, &b) == 0 })
+
+	pw, err := createPartWriter(fsys, dst, streams, opts)
+	if err != nil {
+		return PartInfo{}, err
+	}
+	m := merger{pw: pw, opts: &opts, b: newBlockBuilder(), next: make([]int, len(parts)), parts: parts}
+	for g := range streams {
+		if err := m.mergeStream(g, &streams[g]); err != nil {
+			pw.abort()
+			return PartInfo{}, fmt.Errorf("merge into %s: %w", dst, err)
+		}
+	}
+	return pw.finish(meta, ranges)
+}
+
+type merger struct {
+	pw    *partWriter
+	opts  *WriteOptions
+	b     *blockBuilder
+	parts []*Part
+	next  []int // per input: its first block not merged yet
+	curs  []cursor
+}
+
+// cursor walks one input's blocks of the stream being merged.
+type cursor struct {
+	p        *Part
+	blk      *Block
+	row      int
+	nextBlk  int // next block number to read
+	endBlk   int // one past the stream's last block
+	pos      Position
+	time     int64
+	finished bool
+}
+
+func (c *cursor) load() error {
+	for c.blk == nil || c.row >= c.blk.Len() {
+		if c.nextBlk >= c.endBlk {
+			c.finished, c.blk = true, nil
+			return nil
+		}
+		blk, err := c.p.ReadBlock(c.nextBlk, nil)
+		if err != nil {
+			return fmt.Errorf("read block %d of %s: %w", c.nextBlk, c.p.path, err)
+		}
+		c.nextBlk++
+		c.blk, c.row = blk, 0
+	}
+	c.time, c.pos = c.blk.times[c.row], c.blk.Position(c.row)
+	return nil
+}
+
+func (m *merger) mergeStream(g int, s *Stream) error {
+	m.curs = m.curs[:0]
+	for i, p := range m.parts {
+		start := m.next[i]
+		end := start
+		for end < len(p.blocks) && compareStreams(&p.streams[p.blocks[end].Stream], s) == 0 {
+			end++
+		}
+		m.next[i] = end
+		if end > start {
+			c := cursor{p: p, nextBlk: start, endBlk: end}
+			if err := c.load(); err != nil {
+				return err
+			}
+			m.curs = append(m.curs, c)
+		}
+	}
+	b := m.b
+	b.reset()
+	var last Position
+	var lastTime int64
+	for {
+		best := -1
+		for i := range m.curs {
+			c := &m.curs[i]
+			if c.finished {
+				continue
+			}
+			if best < 0 || c.time < m.curs[best].time || c.time == m.curs[best].time && c.pos.Compare(m.curs[best].pos) < 0 {
+				best = i
+			}
+		}
+		if best < 0 {
+			break
+		}
+		c := &m.curs[best]
+		blk, r := c.blk, c.row
+		if b.rows() > 0 && c.time == lastTime && c.pos == last {
+			return errors.New("two inputs hold the same row")
+		}
+		size := len(blk.Msg(r))
+		for _, col := range blk.cols {
+			if v := col.Value(r); v != "" {
+				size += len(col.name) + len(v)
+			}
+		}
+		if b.rows() > 0 && (b.rows() >= m.opts.BlockRows || b.raw+size > m.opts.BlockBytes || len(b.cols)+len(blk.cols) > maxBlockColumns) {
+			if err := m.pw.writeBlock(b, g); err != nil {
+				return err
+			}
+			b.reset()
+		}
+		b.startRow(c.time, c.pos.Partition, c.pos.Offset, blk.Msg(r))
+		for _, col := range blk.cols {
+			b.setField(col.name, col.Value(r))
+		}
+		last, lastTime = c.pos, c.time
+		c.row++
+		if err := c.load(); err != nil {
+			return err
+		}
+	}
+	return m.pw.writeBlock(b, g)
+}
