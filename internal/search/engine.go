@@ -39,7 +39,8 @@ func (e *Engine) Search(ctx context.Context, req Request, out func(query.Row) er
 		buckets = e.ix.Buckets()
 	}
 	q := withTimeRange(req.Query, req.Start, req.End)
-	src := &source{e: e, buckets: buckets, plan: newPlan(q.Filter, req.Start, req.End), filter: q.Filter}
+	src := &source{e: e, buckets: buckets, plan: newPlan(q.Filter, req.Start, req.End), filter: q.Filter,
+		columns: neededColumns(q)}
 	defer src.close()
 	return query.Run(ctx, q, src, req.Limits, out)
 }
@@ -61,6 +62,7 @@ type source struct {
 	buckets []string
 	plan    *plan
 	filter  query.Filter
+	columns []string // to decode; nil for all
 
 	bi    int // current bucket index
 	snap  *indexer.Snapshot
@@ -141,7 +143,7 @@ func (s *source) step() (rows []query.Row, done bool, err error) {
 		if !ok {
 			continue
 		}
-		blk, err := part.ReadBlock(i, nil)
+		blk, err := part.ReadBlock(i, s.columns)
 		if err != nil {
 			return nil, false, fmt.Errorf("read block %d of %s: %w", i, part.Path(), err)
 		}
