@@ -256,7 +256,10 @@ func TestTailIsBounded(t *testing.T) {
 // tWriter sends log output to the test log.
 type tWriter struct{ t *testing.T }
 
-func (w tWriter) Write(p []byte) (int, error) { w.t.Log(strings.TrimSpace(string(p))); return len(p), nil }
+func (w tWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
 
 func TestDayOf(t *testing.T) {
 	for in, want := range map[int64]int64{0: 0, nsPerDay - 1: 0, nsPerDay: 1, -1: -1, -nsPerDay: -1, -nsPerDay - 1: -2} {
