@@ -134,6 +134,7 @@ func Serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, ln net.
 		Dir: filepath.Join(cfg.Data, "index"), Log: log, Store: indexer.StorageStore{FS: vfs.OS{}},
 		FlushInterval: time.Duration(cfg.Indexer.FlushInterval), FlushRows: cfg.Indexer.FlushRows,
 		MaxTailBytes: int64(cfg.Indexer.MaxTailBytes), Logger: logger.With("component", "indexer"),
+		RetentionAge: func(b string) time.Duration { return time.Duration(cfg.Bucket(b).RetentionAge) },
 	})
 	if err != nil {
 		shutdownHTTP(hs, cfg, logger)

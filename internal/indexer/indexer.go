@@ -54,7 +54,12 @@ type Options struct {
 	MaxTailBytes  int64         // per bucket, default 256 MiB
 	ReadBatch     int           // records per commit-log read, default 5,000
 	MergeInterval time.Duration // how often merges are considered, default 1s
-	Logger        *slog.Logger
+	// RetentionAge returns a bucket's retention by record age (0: keep
+	// everything); whole UTC days older than it are dropped. Nil: none.
+	RetentionAge func(bucket string) time.Duration
+	// Now is the clock for retention (default time.Now).
+	Now    func() time.Time
+	Logger *slog.Logger
 }
 
 func (o *Options) setDefaults() {
@@ -75,6 +80,9 @@ func (o *Options) setDefaults() {
 	}
 	if o.MergeInterval <= 0 {
 		o.MergeInterval = time.Second
+	}
+	if o.Now == nil {
+		o.Now = time.Now
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)

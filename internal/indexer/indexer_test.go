@@ -325,3 +325,38 @@ func TestMergesKeepEveryRecordOnce(t *testing.T) {
 		t.Fatalf("%d part files on disk for %d live parts", len(files), parts)
 	}
 }
+
+// TestRetentionDropsWholeOldDays: with a 2-day retention, the day that is
+// entirely older than that is dropped; younger days stay whole.
+func TestRetentionDropsWholeOldDays(t *testing.T) {
+	e := newEnv(t, vfs.OS{})
+	ends := e.appendN(t, "b", 0, 90) // days 0, 1 and 2
+	now := time.Unix(0, 3*nsPerDay+nsPerDay/2).UTC()
+	ix := e.open(t, func(o *Options) {
+		o.MergeInterval = 10 * time.Millisecond
+		o.RetentionAge = func(string) time.Duration { return 2 * 24 * time.Hour }
+		o.Now = func() time.Time { return now }
+	})
+	defer ix.Close()
+	waitFor(t, ix, "b", ends)
+	if err := ix.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got, _ := seen(t, ix, "b")
+		if len(got) == 60 {
+			for m := range got {
+				id, _ := strconv.Atoi(strings.TrimPrefix(m, "m"))
+				if id%3 == 0 {
+					t.Fatalf("record %s of day 0 survived retention", m)
+				}
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d records left, want the 60 of days 1 and 2", len(got))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

@@ -28,6 +28,9 @@ func (b *bucketIndex) mergeLoop() {
 			return
 		case <-t.C:
 		}
+		if err := b.applyRetention(b.ix.opts.Now()); err != nil {
+			b.ix.opts.Logger.Error("index retention", "bucket", b.name, "err", err)
+		}
 		for b.ix.ctx.Err() == nil {
 			merged, err := b.mergeOnce()
 			if err != nil {
