@@ -360,3 +360,42 @@ func TestRetentionDropsWholeOldDays(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestOddRecordsDoNotStopIndexing: records the part format would refuse
+// as they are (reserved field names, a field named like a stream field)
+// are indexed, sanitized, with the real storage.
+func TestOddRecordsDoNotStopIndexing(t *testing.T) {
+	e := newEnv(t, vfs.OS{})
+	ctx := context.Background()
+	e.log.CreateBucket(ctx, "odd")
+	recs := []model.Record{
+		{Time: 1, Msg: "m", Fields: []model.Field{{Name: "_msg", Value: "inner"}, {Name: "_stream", Value: "x"}}},
+		{Time: 2, Msg: "n", Stream: []model.Field{{Name: "host", Value: "h"}}, Fields: []model.Field{{Name: "host", Value: "dup"}}},
+	}
+	if _, err := e.log.Append(ctx, commitlog.AppendRequest{Bucket: "odd", Records: recs}); err != nil {
+		t.Fatal(err)
+	}
+	ix, err := Open(Options{Dir: filepath.Join(e.dir, "index"), Log: e.log, Store: StorageStore{FS: vfs.OS{}}, FlushInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	info, _ := e.log.Bucket(ctx, "odd")
+	ends := map[int]int64{}
+	for _, p := range info.Partitions {
+		ends[p.Partition] = p.End
+	}
+	waitFor(t, ix, "odd", ends)
+	if err := ix.Flush(); err != nil {
+		t.Fatalf("flush of odd records: %v", err)
+	}
+	s, _ := ix.Snapshot("odd")
+	defer s.Release()
+	rows := int64(0)
+	for _, p := range s.Parts {
+		rows += p.Rows
+	}
+	if rows != 2 || len(s.Tail) != 0 {
+		t.Fatalf("parts hold %d rows, tail %d; want 2 and 0", rows, len(s.Tail))
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 
+	"github.com/logbucket/logbucket/internal/model"
 	"github.com/logbucket/logbucket/internal/storage"
 	"github.com/logbucket/logbucket/internal/vfs"
 )
@@ -17,8 +18,25 @@ type StorageStore struct {
 
 var _ PartStore = StorageStore{}
 
-// Write stores rows of one day as a level-0 part.
+// Write stores rows of one day as a level-0 part. A row the part format
+// would refuse is written as a sanitized copy (storage.Sanitize), so no
+// record can stop indexing; rows are never changed in place (queries may
+// be reading them).
 func (s StorageStore) Write(path string, day int64, rows []Row) (PartStats, error) {
+	copied := false
+	for i := range rows {
+		if storage.Valid(&rows[i]) == nil {
+			continue
+		}
+		if !copied {
+			rows, copied = append([]Row(nil), rows...), true
+		}
+		r := rows[i]
+		r.Record.Stream = append([]model.Field(nil), r.Record.Stream...)
+		r.Record.Fields = append([]model.Field(nil), r.Record.Fields...)
+		storage.Sanitize(&r)
+		rows[i] = r
+	}
 	info, err := storage.WritePart(s.FS, path, storage.PartMeta{Bucket: filepath.Base(filepath.Dir(path)), Day: day}, rows, s.Opts)
 	if err != nil {
 		return PartStats{}, fmt.Errorf("write part %s: %w", path, err)

@@ -40,6 +40,7 @@ func newBlockBuilder() *blockBuilder {
 }
 
 func (b *blockBuilder) reset() {
+	clear(b.msg) // let the strings go
 	b.times, b.parts, b.offs, b.msg = b.times[:0], b.parts[:0], b.offs[:0], b.msg[:0]
 	for _, c := range b.cols {
 		clear(c.values)
@@ -197,8 +198,9 @@ type blockEncoder struct {
 	keys       *tokenKeys
 	bitsPerKey float64
 	cols       []encodedColumn
-	data       []byte // payloads
-	out        []byte // header + payloads
+	cands      []refColumn // reference candidates of the message column
+	data       []byte      // payloads
+	out        []byte      // header + payloads
 	filter     []byte
 }
 
@@ -210,50 +212,7 @@ func newBlockEncoder(opts *WriteOptions) *blockEncoder {
 // bytes, the length of its header and its filter, valid until the next
 // call, and the names of its columns.
 func (be *blockEncoder) encode(b *blockBuilder, stream []model.Field) (block []byte, hdrLen int, filter []byte, fields []string) {
-	n := b.rows()
-	e := be.col
-	be.cols = be.cols[:0]
-	be.data = be.data[:0]
-	add := func(role byte, name string, enc Encoding, start int) *encodedColumn {
-		be.cols = append(be.cols, encodedColumn{role: role, name: name, enc: enc, start: start, end: len(be.data)})
-		return &be.cols[len(be.cols)-1]
-	}
-	start := len(be.data)
-	be.data = e.p.appendInts(be.data, b.times, &e.u64)
-	add(roleTime, "", 0, start)
-	start = len(be.data)
-	be.data = e.p.appendInts(be.data, b.parts, &e.u64)
-	be.data = e.p.appendInts(be.data, b.offs, &e.u64)
-	add(rolePos, "", 0, start)
-
-	slices.SortFunc(b.cols, func(x, y *colBuf) int { return strings.Compare(x.name, y.name) })
-	var cands []refColumn
-	for _, c := range b.cols {
-		for len(c.values) < n {
-			c.values = append(c.values, "")
-		}
-		start = len(be.data)
-		var enc Encoding
-		var distinct []string
-		be.data, enc, distinct, _ = e.appendColumn(be.data, c.values, false, nil)
-		ec := add(roleField, c.name, enc, start)
-		ec.distinct, ec.values = distinct, c.values
-		switch enc {
-		case EncInt, EncHex, EncStrings:
-			cands = append(cands, refColumn{name: c.name, values: c.values})
-		}
-	}
-	slices.SortStableFunc(cands, func(x, y refColumn) int { return nonEmpty(y.values) - nonEmpty(x.values) })
-	cands = cands[:min(len(cands), maxRefs)]
-	var refs []string
-	if nonEmpty(b.msg) > 0 {
-		start = len(be.data)
-		var enc Encoding
-		var distinct []string
-		be.data, enc, distinct, refs = e.appendColumn(be.data, b.msg, true, cands)
-		ec := add(roleMsg, MsgField, enc, start)
-		ec.distinct, ec.values = distinct, b.msg
-	}
+	refs := be.encodeColumns(b)
 	// Header: time, position, message, then fields by name.
 	order := make([]int, 0, len(be.cols))
 	order = append(order, 0, 1)
@@ -290,6 +249,56 @@ func (be *blockEncoder) encode(b *blockBuilder, stream []model.Field) (block []b
 		fields = append(fields, MsgField)
 	}
 	return out, hdrLen, be.filter, fields
+}
+
+// encodeColumns encodes every column's payload into be.data and lists them
+// in be.cols; it returns the columns the message references.
+func (be *blockEncoder) encodeColumns(b *blockBuilder) (refs []string) {
+	n := b.rows()
+	e := be.col
+	be.cols = be.cols[:0]
+	be.data = be.data[:0]
+	add := func(role byte, name string, enc Encoding, start int) *encodedColumn {
+		be.cols = append(be.cols, encodedColumn{role: role, name: name, enc: enc, start: start, end: len(be.data)})
+		return &be.cols[len(be.cols)-1]
+	}
+	start := len(be.data)
+	be.data = e.p.appendInts(be.data, b.times, &e.u64)
+	add(roleTime, "", 0, start)
+	start = len(be.data)
+	be.data = e.p.appendInts(be.data, b.parts, &e.u64)
+	be.data = e.p.appendInts(be.data, b.offs, &e.u64)
+	add(rolePos, "", 0, start)
+
+	slices.SortFunc(b.cols, func(x, y *colBuf) int { return strings.Compare(x.name, y.name) })
+	var cands []refColumn
+	for _, c := range b.cols {
+		for len(c.values) < n {
+			c.values = append(c.values, "")
+		}
+		start = len(be.data)
+		var enc Encoding
+		var distinct []string
+		be.data, enc, distinct, _ = e.appendColumn(be.data, c.values, false, nil)
+		ec := add(roleField, c.name, enc, start)
+		ec.distinct, ec.values = distinct, c.values
+		switch enc {
+		case EncInt, EncHex, EncStrings:
+			cands = append(cands, refColumn{name: c.name, values: c.values})
+		}
+	}
+	// The message may reference the fullest high-cardinality columns.
+	slices.SortStableFunc(cands, func(x, y refColumn) int { return nonEmpty(y.values) - nonEmpty(x.values) })
+	be.cands = cands[:min(len(cands), maxRefs)]
+	if nonEmpty(b.msg) > 0 {
+		start = len(be.data)
+		var enc Encoding
+		var distinct []string
+		be.data, enc, distinct, refs = e.appendColumn(be.data, b.msg, true, be.cands)
+		ec := add(roleMsg, MsgField, enc, start)
+		ec.distinct, ec.values = distinct, b.msg
+	}
+	return refs
 }
 
 func nonEmpty(values []string) int {
@@ -336,6 +345,10 @@ func (be *blockEncoder) buildFilter(b *blockBuilder, stream []model.Field, alias
 				k.addValue(seed, v)
 			}
 			aliases = nil
+			break
+		}
+		if c.enc == EncPattern {
+			k.addPattern(seed, &be.col.pat, be.cands, aliasVals)
 			break
 		}
 		skip := make([]string, len(aliasVals))

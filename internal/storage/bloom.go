@@ -3,6 +3,7 @@ package storage
 import (
 	"encoding/binary"
 	"math"
+	"strconv"
 	"unicode/utf8"
 
 	"github.com/logbucket/logbucket/internal/index"
@@ -234,6 +235,12 @@ type tokenKeys struct {
 	gram func(string)
 	// tokenHook, when set (tests), sees every token inserted.
 	tokenHook func(string)
+	// addPattern's scratch.
+	parts   []tokPart
+	vtoks   []varToken
+	tplToks []int
+	skipBuf []string
+	buf     []byte
 }
 
 func newTokenKeys() *tokenKeys {
@@ -304,3 +311,135 @@ func (t *tokenKeys) token(tok string, wide bool) {
 }
 
 func (t *tokenKeys) onGram(g string) { t.set.add(xxh64(g, t.seed)) }
+
+// tokPart is a piece of a token of a pattern template: literal text, or
+// (code != 0) the slot-th variable of its kind.
+type tokPart struct {
+	lit  string
+	code byte
+	slot int
+}
+
+// varToken is a token of a template that touches a variable: parts
+// [first, end) of tokenKeys.parts.
+type varToken struct {
+	first, end int
+	wide       bool
+}
+
+// addPattern inserts the keys of a column the pattern encoder has just
+// encoded (s holds its templates and variables), without tokenizing each
+// value: a template's tokens that touch no variable are the same in all
+// its rows and are inserted once; only the others are rebuilt per row.
+// Treating each variable code as a token character gives the same tokens
+// as the values, because a variable is a non-empty run of ASCII letters,
+// digits and '_'.
+func (t *tokenKeys) addPattern(seed uint64, s *patternScratch, cands []refColumn, aliasVals [][]string) {
+	t.seed = seed
+	t.skip = nil
+	t.parts, t.vtoks = t.parts[:0], t.vtoks[:0]
+	tplToks := resize(t.tplToks, len(s.tpls)+1)
+	for id, tpl := range s.tpls {
+		tplToks[id] = len(t.vtoks)
+		t.templateTokens(tpl)
+	}
+	tplToks[len(s.tpls)] = len(t.vtoks)
+	t.tplToks = tplToks
+	skip := resize(t.skipBuf, len(aliasVals))
+	t.skipBuf = skip
+	for r, id := range s.rowTpl {
+		vts := t.vtoks[tplToks[id]:tplToks[id+1]]
+		if len(vts) == 0 {
+			continue
+		}
+		for a := range aliasVals {
+			skip[a] = aliasVals[a][r]
+		}
+		ints := s.ints[s.rowInt[r]:s.rowInt[r+1]]
+		strs := s.strs[s.rowStr[r]:s.rowStr[r+1]]
+		for _, vt := range vts {
+			buf := t.buf[:0]
+			for _, p := range t.parts[vt.first:vt.end] {
+				switch {
+				case p.code == 0:
+					buf = append(buf, p.lit...)
+				case p.code == codeInt:
+					buf = strconv.AppendUint(buf, ints[p.slot], 10)
+				case p.code == codeStr:
+					buf = append(buf, strs[p.slot]...)
+				default:
+					buf = append(buf, cands[p.code-codeRef0].values[r]...)
+				}
+			}
+			t.buf = buf
+			t.skip = skip
+			t.token(unsafeString(buf), vt.wide)
+			t.skip = nil
+		}
+	}
+}
+
+// templateTokens inserts the tokens of tpl that touch no variable and
+// appends the others to t.vtoks.
+func (t *tokenKeys) templateTokens(tpl string) {
+	start, seg, first, wide, vars := -1, -1, 0, false, false
+	intSlot, strSlot := 0, 0
+	end := func(i int) {
+		if start < 0 {
+			return
+		}
+		if !vars {
+			t.token(tpl[start:i], wide)
+		} else {
+			if seg < i {
+				t.parts = append(t.parts, tokPart{lit: tpl[seg:i]})
+			}
+			t.vtoks = append(t.vtoks, varToken{first: first, end: len(t.parts), wide: wide})
+		}
+		start, wide, vars = -1, false, false
+	}
+	for i := 0; i < len(tpl); {
+		c := tpl[i]
+		switch {
+		case c >= patternFirstCode:
+			if start < 0 {
+				start, first = i, len(t.parts)
+			} else if seg < i {
+				t.parts = append(t.parts, tokPart{lit: tpl[seg:i]})
+			}
+			p := tokPart{code: c}
+			switch c {
+			case codeInt:
+				p.slot = intSlot
+				intSlot++
+			case codeStr:
+				p.slot = strSlot
+				strSlot++
+			}
+			t.parts = append(t.parts, p)
+			vars, seg = true, i+1
+			i++
+		case c < utf8.RuneSelf:
+			if asciiToken[c] {
+				if start < 0 {
+					start, seg, first = i, i, len(t.parts)
+				}
+			} else {
+				end(i)
+			}
+			i++
+		default:
+			r, size := utf8.DecodeRuneInString(tpl[i:])
+			if index.IsTokenRune(r) {
+				if start < 0 {
+					start, seg, first = i, i, len(t.parts)
+				}
+				wide = true
+			} else {
+				end(i)
+			}
+			i += size
+		}
+	}
+	end(len(tpl))
+}

@@ -202,3 +202,54 @@ func TestDecimalLen(t *testing.T) {
 		}
 	}
 }
+
+// TestPatternKeysMatchValues: the keys addPattern derives from templates
+// are exactly the keys of tokenizing every value.
+func TestPatternKeysMatchValues(t *testing.T) {
+	r := rand.New(rand.NewPCG(8, 8))
+	pieces := []string{"a", "b7", "u123", " ", "=", "결제", "x9y", "가", "0", "é", "\xc3", "\xe0\xa0", "_", "-", "٣", "12"}
+	tested := 0
+	defer func() {
+		if tested < 100 {
+			t.Errorf("only %d rounds used the pattern encoding", tested)
+		}
+	}()
+	for round := 0; round < 300; round++ {
+		n := r.IntN(50) + 1
+		if round%2 == 0 {
+			n = 1 // a single value always fits a template
+		}
+		values := make([]string, n)
+		ref := make([]string, n)
+		for i := range values {
+			var b strings.Builder
+			for j := r.IntN(12); j > 0; j-- {
+				b.WriteString(pieces[r.IntN(len(pieces))])
+			}
+			values[i] = b.String()
+			ref[i] = []string{"u123", "b7", "zz"}[r.IntN(3)]
+		}
+		e := newColEncoder(1)
+		cands := []refColumn{{name: "ref", values: ref}}
+		if _, _, ok := e.appendPattern(nil, values, cands); !ok {
+			continue
+		}
+		tested++
+		fromPattern := newTokenKeys()
+		fromPattern.addPattern(3, &e.pat, cands, nil)
+		fromValues := newTokenKeys()
+		for _, v := range values {
+			fromValues.addValue(3, v)
+		}
+		if fromPattern.set.len() != fromValues.set.len() {
+			t.Fatalf("round %d: %d keys from templates, %d from values %q", round, fromPattern.set.len(), fromValues.set.len(), values)
+		}
+		fromValues.set.each(func(h uint64) {
+			found := false
+			fromPattern.set.each(func(g uint64) { found = found || g == h })
+			if !found {
+				t.Fatalf("round %d: key missing from templates (values %q)", round, values)
+			}
+		})
+	}
+}

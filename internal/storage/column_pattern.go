@@ -67,81 +67,13 @@ type patternScratch struct {
 }
 
 // appendPattern appends values as EncPattern; ok is false when the
-// values do not suit it (then dst is returned unchanged).
+// values do not suit it (then dst is returned unchanged). The scratch
+// keeps the split values until the next call (addPattern reads them).
 func (e *colEncoder) appendPattern(dst []byte, values []string, cands []refColumn) (out []byte, refs []string, ok bool) {
 	s := &e.pat
-	n := len(values)
-	if s.ids == nil {
-		s.ids = make(map[string]int)
-	}
-	clear(s.ids)
-	s.tpls, s.counts = s.tpls[:0], s.counts[:0]
-	s.rowTpl = resize(s.rowTpl, n)
-	s.ints, s.strs = s.ints[:0], s.strs[:0]
-	s.rowInt = append(s.rowInt[:0], 0)
-	s.rowStr = append(s.rowStr[:0], 0)
-	var used [maxRefs]bool
-	for r, v := range values {
-		tpl := s.tpl[:0]
-		lit := 0
-		for i := 0; i < len(v); {
-			if !isWordByte(v[i]) {
-				i++
-				continue
-			}
-			j, digit := i, false
-			for ; j < len(v) && isWordByte(v[j]); j++ {
-				if v[j] >= '0' && v[j] <= '9' {
-					digit = true
-				}
-			}
-			if !digit {
-				i = j
-				continue
-			}
-			w := v[i:j]
-			tpl = append(tpl, v[lit:i]...)
-			ref := -1
-			for c := range cands {
-				if cands[c].values[r] == w {
-					ref = c
-					break
-				}
-			}
-			if ref >= 0 {
-				tpl = append(tpl, byte(codeRef0+ref))
-				used[ref] = true
-			} else if p := intPrefix(w); canonicalUint(w[len(p):]) {
-				tpl = append(tpl, p...)
-				tpl = append(tpl, codeInt)
-				s.ints = append(s.ints, parseUint(w[len(p):]))
-			} else {
-				tpl = append(tpl, codeStr)
-				s.strs = append(s.strs, w)
-			}
-			lit, i = j, j
-		}
-		tpl = append(tpl, v[lit:]...)
-		s.tpl = tpl
-		id, found := s.ids[string(tpl)]
-		if !found {
-			id = len(s.tpls)
-			t := string(tpl)
-			s.ids[t] = id
-			s.tpls = append(s.tpls, t)
-			s.counts = append(s.counts, 0)
-		}
-		s.counts[id]++
-		s.rowTpl[r] = int32(id)
-		s.rowInt = append(s.rowInt, int32(len(s.ints)))
-		s.rowStr = append(s.rowStr, int32(len(s.strs)))
-		if len(s.ints)+len(s.strs) > maxPatternVars {
-			return dst, nil, false
-		}
-	}
-	T := len(s.tpls)
-	if 10*T > 9*n+40 {
-		return dst, nil, false // nearly all unique: plain strings are smaller
+	used, ok := s.split(values, cands)
+	if !ok {
+		return dst, nil, false
 	}
 	// Compact the used references.
 	var refMap [maxRefs]byte
@@ -151,7 +83,12 @@ func (e *colEncoder) appendPattern(dst []byte, values []string, cands []refColum
 			refs = append(refs, cands[c].name)
 		}
 	}
+	dst = append(dst, byte(len(refs)))
+	for _, r := range refs {
+		dst = appendStr(dst, r)
+	}
 	// Most used templates first.
+	T := len(s.tpls)
 	rank := make([]int32, T)
 	for i := range rank {
 		rank[i] = int32(i)
@@ -160,10 +97,6 @@ func (e *colEncoder) appendPattern(dst []byte, values []string, cands []refColum
 	newID := make([]int32, T)
 	for i, t := range rank {
 		newID[t] = int32(i)
-	}
-	dst = append(dst, byte(len(refs)))
-	for _, r := range refs {
-		dst = appendStr(dst, r)
 	}
 	dst = binary.AppendUvarint(dst, uint64(T))
 	buf := e.buf[:0]
@@ -183,9 +116,99 @@ func (e *colEncoder) appendPattern(dst []byte, values []string, cands []refColum
 	for _, t := range s.rowTpl {
 		ids = append(ids, int64(newID[t]))
 	}
-	e.i64 = ids
+	e.i64, e.buf = ids, buf
 	dst = e.p.appendInts(dst, ids, &e.u64)
-	// Rows grouped by (new) template, in row order within a template.
+	return e.appendVariables(dst, newID), refs, true
+}
+
+// split splits every value into s: templates, their use counts, each
+// row's template and variables. It reports which candidates were
+// referenced, and false when the values do not suit the encoding.
+func (s *patternScratch) split(values []string, cands []refColumn) (used [maxRefs]bool, ok bool) {
+	n := len(values)
+	if s.ids == nil {
+		s.ids = make(map[string]int)
+	}
+	clear(s.ids)
+	s.tpls, s.counts = s.tpls[:0], s.counts[:0]
+	s.rowTpl = resize(s.rowTpl, n)
+	s.ints, s.strs = s.ints[:0], s.strs[:0]
+	s.rowInt = append(s.rowInt[:0], 0)
+	s.rowStr = append(s.rowStr[:0], 0)
+	for r, v := range values {
+		tpl := s.splitValue(r, v, cands, &used)
+		id, found := s.ids[string(tpl)]
+		if !found {
+			id = len(s.tpls)
+			t := string(tpl)
+			s.ids[t] = id
+			s.tpls = append(s.tpls, t)
+			s.counts = append(s.counts, 0)
+		}
+		s.counts[id]++
+		s.rowTpl[r] = int32(id)
+		s.rowInt = append(s.rowInt, int32(len(s.ints)))
+		s.rowStr = append(s.rowStr, int32(len(s.strs)))
+		if len(s.ints)+len(s.strs) > maxPatternVars {
+			return used, false
+		}
+	}
+	// Nearly all templates unique: plain strings are smaller.
+	return used, 10*len(s.tpls) <= 9*n+40
+}
+
+// splitValue returns row r's template (in s.tpl) and appends its
+// variables to s.ints and s.strs.
+func (s *patternScratch) splitValue(r int, v string, cands []refColumn, used *[maxRefs]bool) []byte {
+	tpl := s.tpl[:0]
+	lit := 0
+	for i := 0; i < len(v); {
+		if !isWordByte(v[i]) {
+			i++
+			continue
+		}
+		j, digit := i, false
+		for ; j < len(v) && isWordByte(v[j]); j++ {
+			if v[j] >= '0' && v[j] <= '9' {
+				digit = true
+			}
+		}
+		if !digit {
+			i = j
+			continue
+		}
+		w := v[i:j]
+		tpl = append(tpl, v[lit:i]...)
+		ref := -1
+		for c := range cands {
+			if cands[c].values[r] == w {
+				ref = c
+				break
+			}
+		}
+		if ref >= 0 {
+			tpl = append(tpl, byte(codeRef0+ref))
+			used[ref] = true
+		} else if p := intPrefix(w); canonicalUint(w[len(p):]) {
+			tpl = append(tpl, p...)
+			tpl = append(tpl, codeInt)
+			s.ints = append(s.ints, parseUint(w[len(p):]))
+		} else {
+			tpl = append(tpl, codeStr)
+			s.strs = append(s.strs, w)
+		}
+		lit, i = j, j
+	}
+	tpl = append(tpl, v[lit:]...)
+	s.tpl = tpl
+	return tpl
+}
+
+// appendVariables appends the integer and string streams: for each
+// template in new order, slot by slot, the rows' values in row order.
+func (e *colEncoder) appendVariables(dst []byte, newID []int32) []byte {
+	s := &e.pat
+	T := len(newID)
 	start := make([]int32, T+1)
 	for _, t := range s.rowTpl {
 		start[newID[t]+1]++
@@ -193,14 +216,14 @@ func (e *colEncoder) appendPattern(dst []byte, values []string, cands []refColum
 	for i := 1; i <= T; i++ {
 		start[i] += start[i-1]
 	}
-	s.order = resize(s.order, n)
+	s.order = resize(s.order, len(s.rowTpl))
 	fill := slices.Clone(start[:T])
 	for r, t := range s.rowTpl {
 		nt := newID[t]
 		s.order[fill[nt]] = int32(r)
 		fill[nt]++
 	}
-	buf = buf[:0]
+	buf := e.buf[:0]
 	sbuf := s.out[:0]
 	for nt := 0; nt < T; nt++ {
 		rows := s.order[start[nt]:start[nt+1]]
@@ -220,7 +243,7 @@ func (e *colEncoder) appendPattern(dst []byte, values []string, cands []refColum
 	dst = e.p.pack(dst, buf, hintText)
 	dst = e.p.pack(dst, sbuf, hintText)
 	e.buf, s.out = buf, sbuf
-	return dst, refs, true
+	return dst
 }
 
 // appendSlot appends integer slot j of rows.
@@ -333,44 +356,10 @@ func decodePattern(d *decoder, n, limit int, cols func(string) *Column) *Column 
 		}
 		pd.refs[i] = c.Values()
 	}
-	T := d.uvarintMax(uint64(n), "template count")
-	if d.err == nil && T == 0 {
-		d.fail("no templates")
-	}
-	raw := unpack(d, -1, limit+T*binary.MaxVarintLen64)
-	if d.err != nil {
+	if pd.tpls = readTemplates(d, n, nrefs, limit); d.err != nil {
 		return nil
 	}
-	arena := string(raw)
-	pd.tpls = make([]template, T)
-	codes := 0
-	for _, c := range raw {
-		if c >= patternFirstCode {
-			codes++
-		}
-	}
-	ops := make([]tplOp, 0, codes+T)
-	td := decoder{b: raw}
-	for i := range pd.tpls {
-		l := td.uvarintMax(uint64(len(raw)), "template length")
-		pos := td.off
-		td.bytes(l)
-		if td.err != nil {
-			d.err = td.err
-			return nil
-		}
-		tp, more, err := parseTemplate(arena[pos:pos+l], nrefs, ops)
-		ops = more
-		if err != nil {
-			d.err = err
-			return nil
-		}
-		pd.tpls[i] = tp
-	}
-	if err := td.done("templates"); err != nil {
-		d.err = err
-		return nil
-	}
+	T := len(pd.tpls)
 	ids := readInts(d, n, nil)
 	if d.err != nil {
 		return nil
@@ -412,6 +401,49 @@ func decodePattern(d *decoder, n, limit int, cols func(string) *Column) *Column 
 		return nil
 	}
 	return &Column{enc: EncPattern, n: n, pat: pd}
+}
+
+// readTemplates reads the template count and stream and parses them.
+func readTemplates(d *decoder, n, nrefs, limit int) []template {
+	T := d.uvarintMax(uint64(n), "template count")
+	if d.err == nil && T == 0 {
+		d.fail("no templates")
+	}
+	raw := unpack(d, -1, limit+T*binary.MaxVarintLen64)
+	if d.err != nil {
+		return nil
+	}
+	arena := string(raw)
+	tpls := make([]template, T)
+	codes := 0
+	for _, c := range raw {
+		if c >= patternFirstCode {
+			codes++
+		}
+	}
+	ops := make([]tplOp, 0, codes+T)
+	td := decoder{b: raw}
+	for i := range tpls {
+		l := td.uvarintMax(uint64(len(raw)), "template length")
+		pos := td.off
+		td.bytes(l)
+		if td.err != nil {
+			d.err = td.err
+			return nil
+		}
+		tp, more, err := parseTemplate(arena[pos:pos+l], nrefs, ops)
+		ops = more
+		if err != nil {
+			d.err = err
+			return nil
+		}
+		tpls[i] = tp
+	}
+	if err := td.done("templates"); err != nil {
+		d.err = err
+		return nil
+	}
+	return tpls
 }
 
 // readSlots reads the integer variables; it also returns their digits.

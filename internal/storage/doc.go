@@ -32,7 +32,7 @@
 //     UTF-8 and Korean ones. An empty value is an absent field, and a
 //     record's field order is not kept (Block.Record sorts by name).
 //
-// Memory: WritePart needs the caller's rows plus about 24 bytes per row
+// Memory: WritePart needs the caller's rows plus about 32 bytes per row
 // and one block being encoded. MergeParts streams: one decoded block per
 // input plus the block being built. An open Part keeps its index in memory
 // (a few hundred bytes per block); ReadBlock allocates the block it

@@ -212,9 +212,14 @@ func (p *Part) ReadFilters() ([]*Filter, error) {
 const readGap = 64 << 10
 
 // ReadBlock reads and decodes block i. columns names the fields to decode
-// (MsgField for the message; stream fields need no decoding); nil means
-// all. Times and positions are always decoded. Errors from damaged data
-// wrap ErrCorrupt.
+// (MsgField for the message; stream fields need no decoding): nil means
+// all, an empty slice none. Times and positions are always decoded. A
+// pattern-encoded message also needs the columns it references, which are
+// then decoded too. The values of pattern columns are built on their
+// first use (Column.Values); filters that can work on templates
+// (Column.Pattern) never pay for it. Reads: the block header, then one per
+// run of requested columns less than 64 KiB apart. Errors from damaged
+// data wrap ErrCorrupt.
 func (p *Part) ReadBlock(i int, columns []string) (*Block, error) {
 	if i < 0 || i >= len(p.blocks) {
 		return nil, fmt.Errorf("read block %d of %s: no such block", i, p.path)

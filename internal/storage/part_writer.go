@@ -27,15 +27,15 @@ import (
 // (message plus names and values) of at most MaxRecordBytes; otherwise
 // the error wraps ErrInvalidRow. Empty field values are absent.
 //
-// Memory: the rows (the caller's), about 24 bytes per row of sort and
+// Memory: the rows (the caller's), about 32 bytes per row of sort and
 // range state, and one block being encoded.
 func WritePart(fsys vfs.FS, path string, meta PartMeta, rows []Row, opts WriteOptions) (PartInfo, error) {
 	opts, err := opts.normalize()
 	if err != nil {
 		return PartInfo{}, fmt.Errorf("write part %s: %w", path, err)
 	}
-	if len(rows) == 0 {
-		return PartInfo{}, fmt.Errorf("write part %s: no rows", path)
+	if len(rows) == 0 || len(rows) > math.MaxInt32 {
+		return PartInfo{}, fmt.Errorf("write part %s: %d rows, want 1..%d", path, len(rows), math.MaxInt32)
 	}
 	streams := newStreamSet()
 	rowStream := make([]int32, len(rows))
