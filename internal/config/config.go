@@ -130,8 +130,8 @@ func Default() Config {
 		},
 		Indexer: Indexer{
 			FlushInterval: Duration(5 * time.Second),
-			FlushRows:     500000,
-			MaxTailBytes:  256 * MiB,
+			FlushRows:     100000,
+			MaxTailBytes:  64 * MiB,
 		},
 		Query: Query{
 			MaxMemoryBytes: 256 * MiB,

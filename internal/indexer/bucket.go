@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/logbucket/logbucket/internal/commitlog"
+	"github.com/logbucket/logbucket/internal/model"
 	"github.com/logbucket/logbucket/internal/vfs"
 )
 
@@ -114,13 +115,14 @@ func (b *bucketIndex) consume(p int) {
 		var size int64
 		for i, st := range res.Records {
 			rows[i] = Row{Partition: p, Offset: st.Offset, Record: st.Record}
-			size += int64(st.Record.Size()) + 64
+			size += rowMemory(&st.Record)
 		}
 		b.mu.Lock()
 		b.tail = append(b.tail, rows...)
 		b.tailBytes += size
 		b.consumed[p] = res.Next
-		full := len(b.tail) >= b.ix.opts.FlushRows
+		// Flush at half the memory budget, so reading goes on during it.
+		full := len(b.tail) >= b.ix.opts.FlushRows || b.tailBytes >= b.ix.opts.MaxTailBytes/2
 		b.mu.Unlock()
 		if full {
 			b.requestFlush()
@@ -219,7 +221,7 @@ func (b *bucketIndex) flush() error {
 	b.tail = rest
 	var size int64
 	for i := range rest {
-		size += int64(rest[i].Record.Size()) + 64
+		size += rowMemory(&rest[i].Record)
 	}
 	b.tailBytes = size
 	b.roomCond.Broadcast()
@@ -266,7 +268,26 @@ func dayOf(t int64) int64 {
 	return d
 }
 
+// rowMemory estimates the memory a tail row holds: its strings (decoded
+// batch payloads are shared, but a batch stays alive while any of its rows
+// is in the tail), its field slices and the row itself.
+func rowMemory(r *model.Record) int64 {
+	return int64(2*r.Size() + 32*(len(r.Stream)+len(r.Fields)) + 96)
+}
+
 func splitByDay(rows []Row) []dayRows {
+	if len(rows) > 0 {
+		first, same := dayOf(rows[0].Record.Time), true
+		for i := range rows {
+			if dayOf(rows[i].Record.Time) != first {
+				same = false
+				break
+			}
+		}
+		if same { // the common case: no copy
+			return []dayRows{{first, rows}}
+		}
+	}
 	by := map[int64][]Row{}
 	for _, r := range rows {
 		d := dayOf(r.Record.Time)

@@ -50,8 +50,8 @@ type Options struct {
 	Log           commitlog.Log
 	Store         PartStore
 	FlushInterval time.Duration // default 5s
-	FlushRows     int           // default 500,000
-	MaxTailBytes  int64         // per bucket, default 256 MiB
+	FlushRows     int           // default 100,000
+	MaxTailBytes  int64         // per bucket, default 64 MiB
 	ReadBatch     int           // records per commit-log read, default 5,000
 	MergeInterval time.Duration // how often merges are considered, default 1s
 	// RetentionAge returns a bucket's retention by record age (0: keep
@@ -70,10 +70,10 @@ func (o *Options) setDefaults() {
 		o.FlushInterval = 5 * time.Second
 	}
 	if o.FlushRows <= 0 {
-		o.FlushRows = 500_000
+		o.FlushRows = 100_000
 	}
 	if o.MaxTailBytes <= 0 {
-		o.MaxTailBytes = 256 << 20
+		o.MaxTailBytes = 64 << 20
 	}
 	if o.ReadBatch <= 0 {
 		o.ReadBatch = 5000

@@ -8,11 +8,11 @@ import (
 )
 
 // Merge policy: parts of one day and one level are merged, MergeFanIn at
-// a time, into one part of the next level. A row is therefore rewritten
+// a time (more when more are waiting), into one part of the next level. A row is therefore rewritten
 // about log_MergeFanIn(parts of a day) times: bounded write
 // amplification. Level-0 parts are the flushes.
 const (
-	MergeFanIn    = 4
+	MergeFanIn    = 8
 	maxMergeFanIn = 16
 	maxLevel      = 8
 )

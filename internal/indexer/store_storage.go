@@ -11,9 +11,14 @@ import (
 
 // StorageStore is the PartStore of internal/storage's columnar parts. A
 // part records its bucket: the name of the directory it is written in.
+//
+// Flushed (level-0) parts live only until merged, so they are written at
+// the fastest compression; merges, which write most rows once more,
+// compress harder (MergeOpts).
 type StorageStore struct {
-	FS   vfs.FS
-	Opts storage.WriteOptions
+	FS        vfs.FS
+	Opts      storage.WriteOptions // flushes; zero: compression 1
+	MergeOpts storage.WriteOptions // merges; zero: compression 3
 }
 
 var _ PartStore = StorageStore{}
@@ -37,7 +42,11 @@ func (s StorageStore) Write(path string, day int64, rows []Row) (PartStats, erro
 		storage.Sanitize(&r)
 		rows[i] = r
 	}
-	info, err := storage.WritePart(s.FS, path, storage.PartMeta{Bucket: filepath.Base(filepath.Dir(path)), Day: day}, rows, s.Opts)
+	opts := s.Opts
+	if opts.Compression == 0 {
+		opts.Compression = 1
+	}
+	info, err := storage.WritePart(s.FS, path, storage.PartMeta{Bucket: filepath.Base(filepath.Dir(path)), Day: day}, rows, opts)
 	if err != nil {
 		return PartStats{}, fmt.Errorf("write part %s: %w", path, err)
 	}
@@ -59,7 +68,11 @@ func (s StorageStore) Merge(path string, day int64, parts []Part) (PartStats, er
 		}
 		in[i] = sp
 	}
-	info, err := storage.MergeParts(s.FS, path, in, s.Opts)
+	opts := s.MergeOpts
+	if opts.Compression == 0 {
+		opts.Compression = 3
+	}
+	info, err := storage.MergeParts(s.FS, path, in, opts)
 	if err != nil {
 		return PartStats{}, fmt.Errorf("merge into %s: %w", path, err)
 	}
