@@ -7,7 +7,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/logbucket/logbucket/internal/config"
 	"github.com/logbucket/logbucket/internal/query"
@@ -26,54 +25,63 @@ func (s *Server) collect(w http.ResponseWriter, r *http.Request, p selectParams,
 }
 
 // handleHits serves /select/logsql/hits: matching rows counted per time
-// bucket (step) and per value of the field= arguments.
+// bucket (step, offset) and per value of the field= arguments. It runs
+// as `QUERY | stats by (_time:STEP offset OFFSET, FIELDS) count() hits`,
+// so only the named columns are decoded and the query's memory budget
+// bounds the groups.
 func (s *Server) handleHits(w http.ResponseWriter, r *http.Request) {
-	p, perr := s.parseSelect(r, "")
+	step, offset := r.FormValue("step"), r.FormValue("offset")
+	if step == "" {
+		step = "1d"
+	}
+	for name, v := range map[string]string{"step": step, "offset": offset} {
+		if v == "" {
+			continue
+		}
+		if d, err := config.ParseDuration(strings.TrimPrefix(v, "-")); err != nil || (name == "step" && d <= 0) {
+			writeError(w, errBadRequest.with(fmt.Sprintf("%s=%q is not a duration such as 5m", name, v)))
+			return
+		}
+	}
+	fields := r.Form["field"]
+	by := "_time:" + step
+	if offset != "" {
+		by += " offset " + offset
+	}
+	for _, f := range fields {
+		by += ", " + string(quoteJSON(f))
+	}
+	p, perr := s.parseSelect(r, " | stats by ("+by+") count() hits")
 	if perr != nil {
 		writeError(w, *perr)
 		return
 	}
-	step, offset := int64(24*time.Hour), int64(0)
-	for name, dst := range map[string]*int64{"step": &step, "offset": &offset} {
-		if v := r.FormValue(name); v != "" {
-			d, err := config.ParseDuration(strings.TrimPrefix(v, "-"))
-			if err != nil || (name == "step" && d <= 0) {
-				writeError(w, errBadRequest.with(fmt.Sprintf("%s=%q is not a duration such as 5m", name, v)))
-				return
-			}
-			*dst = int64(d)
-			if strings.HasPrefix(v, "-") {
-				*dst = -*dst
-			}
-		}
-	}
-	fields := r.Form["field"]
 	type series struct {
 		labels map[string]string
-		counts map[int64]int64
+		ts     []string
+		vals   []int64
 		total  int64
 	}
 	groups := map[string]*series{}
+	var order []string
 	ok := s.collect(w, r, p, func(row query.Row) error {
 		var key strings.Builder
+		labels := make(map[string]string, len(fields))
 		for _, f := range fields {
-			key.WriteString(row.Get(f))
+			labels[f] = row.Get(f)
+			key.WriteString(labels[f])
 			key.WriteByte(0)
 		}
 		g := groups[key.String()]
 		if g == nil {
-			if len(groups) >= maxGroups {
-				return fmt.Errorf("hits has more than %d groups: use fewer field= arguments", maxGroups)
-			}
-			g = &series{labels: map[string]string{}, counts: map[int64]int64{}}
-			for _, f := range fields {
-				g.labels[f] = row.Get(f)
-			}
+			g = &series{labels: labels}
 			groups[key.String()] = g
+			order = append(order, key.String())
 		}
-		b := floorDiv(row.Time-offset, step)*step + offset
-		g.counts[b]++
-		g.total++
+		n, _ := strconv.ParseInt(row.Get("hits"), 10, 64)
+		g.ts = append(g.ts, row.Get("_time"))
+		g.vals = append(g.vals, n)
+		g.total += n
 		return nil
 	})
 	if !ok {
@@ -85,33 +93,26 @@ func (s *Server) handleHits(w http.ResponseWriter, r *http.Request) {
 		Values     []int64           `json:"values"`
 		Total      int64             `json:"total"`
 	}
-	out := []hitsSeries{}
-	for _, g := range groups {
-		hs := hitsSeries{Fields: g.labels, Total: g.total}
-		ts := make([]int64, 0, len(g.counts))
-		for t := range g.counts {
-			ts = append(ts, t)
+	out := make([]hitsSeries, 0, len(order))
+	for _, k := range order {
+		g := groups[k]
+		idx := make([]int, len(g.ts))
+		for i := range idx {
+			idx[i] = i
 		}
-		sort.Slice(ts, func(i, j int) bool { return ts[i] < ts[j] })
-		for _, t := range ts {
-			hs.Timestamps = append(hs.Timestamps, query.FormatTime(t))
-			hs.Values = append(hs.Values, g.counts[t])
+		sort.Slice(idx, func(a, b int) bool { return g.ts[idx[a]] < g.ts[idx[b]] })
+		hs := hitsSeries{Fields: g.labels, Total: g.total}
+		for _, i := range idx {
+			hs.Timestamps = append(hs.Timestamps, g.ts[i])
+			hs.Values = append(hs.Values, g.vals[i])
 		}
 		out = append(out, hs)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Total > out[j].Total })
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Total > out[j].Total })
 	if n, err := strconv.Atoi(r.FormValue("fields_limit")); err == nil && n > 0 && len(out) > n {
 		out = out[:n]
 	}
 	writeJSON(w, map[string]any{"hits": out})
-}
-
-func floorDiv(a, b int64) int64 {
-	q := a / b
-	if a%b != 0 && (a < 0) != (b < 0) {
-		q--
-	}
-	return q
 }
 
 // lastStats returns the query's final stats pipe, or nil.
