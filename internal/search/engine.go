@@ -40,7 +40,7 @@ func (e *Engine) Search(ctx context.Context, req Request, out func(query.Row) er
 	}
 	q := withTimeRange(req.Query, req.Start, req.End)
 	src := &source{e: e, buckets: buckets, plan: newPlan(q.Filter, req.Start, req.End), filter: q.Filter,
-		columns: neededColumns(q)}
+		columns: neededColumns(q), words: templateWords(q.Filter)}
 	defer src.close()
 	return query.Run(ctx, q, src, req.Limits, out)
 }
@@ -62,7 +62,8 @@ type source struct {
 	buckets []string
 	plan    *plan
 	filter  query.Filter
-	columns []string // to decode; nil for all
+	columns []string  // to decode; nil for all
+	words   []msgWord // _msg words a block's templates can decide
 
 	bi    int // current bucket index
 	snap  *indexer.Snapshot
@@ -170,7 +171,15 @@ func (s *source) addBlock(blk *storage.Block) {
 	stream := model.StreamString(meta.StreamFields)
 	cols := blk.Columns()
 	scratch := make([]model.Field, 0, 2+len(meta.StreamFields)+len(cols))
+	var tplOK []bool
+	var tplIDs []uint32
+	if len(s.words) > 0 {
+		tplOK, tplIDs = templateMatches(blk, s.words)
+	}
 	for r := 0; r < blk.Len(); r++ {
+		if tplOK != nil && !tplOK[tplIDs[r]] {
+			continue // the row's message lacks a required word: skip it unbuilt
+		}
 		fields := scratch[:0]
 		if msg := blk.Msg(r); msg != "" {
 			fields = append(fields, model.Field{Name: "_msg", Value: msg})
