@@ -171,6 +171,7 @@ func (s *source) addBlock(blk *storage.Block) {
 	stream := model.StreamString(meta.StreamFields)
 	cols := blk.Columns()
 	scratch := make([]model.Field, 0, 2+len(meta.StreamFields)+len(cols))
+	msgCol := blk.Column(storage.MsgField) // nil when not decoded or absent
 	var tplOK []bool
 	var tplIDs []uint32
 	if len(s.words) > 0 {
@@ -181,7 +182,7 @@ func (s *source) addBlock(blk *storage.Block) {
 			continue // the row's message lacks a required word: skip it unbuilt
 		}
 		fields := scratch[:0]
-		if msg := blk.Msg(r); msg != "" {
+		if msg := msgAt(msgCol, r); msg != "" {
 			fields = append(fields, model.Field{Name: "_msg", Value: msg})
 		}
 		fields = append(fields, model.Field{Name: "_stream", Value: stream})
@@ -213,4 +214,13 @@ func (s *source) add(sr *storage.Row) {
 	}
 	row.Pos = query.Pos{Partition: int32(s.bi<<16 | sr.Partition), Offset: sr.Offset}
 	s.batch = append(s.batch, row)
+}
+
+// msgAt builds row r's message alone (storage.Column.ValueAt), so rows a
+// template check skipped never cost their message.
+func msgAt(c *storage.Column, r int) string {
+	if c == nil {
+		return ""
+	}
+	return c.ValueAt(r)
 }

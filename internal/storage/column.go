@@ -55,6 +55,7 @@ type Column struct {
 	// EncPattern: values are built from pat on first use.
 	pat  *patternData
 	once sync.Once
+	rows rowRanks // ValueAt's per-row view of pat
 }
 
 // Name returns the field name (MsgField for the message).
