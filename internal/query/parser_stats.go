@@ -142,6 +142,11 @@ func (p *parser) parseStatsFunc() (StatsFunc, error) {
 	if err != nil {
 		return sf, err
 	}
+	if len(args) == 1 && args[0] == "*" {
+		// f(*) is f() in LogsQL (every field): VictoriaLogs' tools send
+		// count(*) for count().
+		args = nil
+	}
 	for _, a := range args {
 		if strings.HasSuffix(a, "*") {
 			return sf, p.errorf(pos, "wildcards in %s() are not supported by logbucket", name)

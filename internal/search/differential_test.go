@@ -123,10 +123,10 @@ type fixture struct {
 	rows []query.Row
 }
 
-func (f *fixture) openIndex(t *testing.T) {
+func (f *fixture) openIndex(t *testing.T, merge time.Duration) {
 	t.Helper()
 	ix, err := indexer.Open(indexer.Options{Dir: filepath.Join(f.dir, "index"), Log: f.log,
-		Store: indexer.StorageStore{FS: vfs.OS{}}, FlushInterval: time.Hour})
+		Store: indexer.StorageStore{FS: vfs.OS{}}, FlushInterval: time.Hour, MergeInterval: merge})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,10 +219,21 @@ const (
 	maxInt = 1<<63 - 1
 )
 
+// parts returns the bucket's number of parts.
+func (f *fixture) parts(t *testing.T) int {
+	t.Helper()
+	snap, err := f.ix.Snapshot("d")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer snap.Release()
+	return len(snap.Parts)
+}
+
 // TestDifferential runs random queries through the engine and the naive
-// reference evaluator over the same records, split between parts and the
-// unflushed tail, then again after a restart. LOGBUCKET_LONG=1 runs the
-// full size (100,000 records, 1,000 queries per phase).
+// reference evaluator over the same records: split between many small
+// parts and the unflushed tail, then after merges, then after a restart.
+// LOGBUCKET_LONG=1 runs 100,000 records and 1,000 queries per phase.
 func TestDifferential(t *testing.T) {
 	records, queries := 20000, 300
 	if os.Getenv("LOGBUCKET_LONG") != "" {
@@ -236,17 +247,36 @@ func TestDifferential(t *testing.T) {
 	}
 	f.log = l
 	defer l.Close()
-	f.openIndex(t)
+	f.openIndex(t, time.Hour) // no merges yet
 	recs := genRecords(r, records)
-	f.append(t, recs[:records*2/3])
-	if err := f.ix.Flush(); err != nil {
-		t.Fatal(err)
+	const chunks = 30
+	for c := 0; c < chunks; c++ {
+		f.append(t, recs[c*records/chunks:(c+1)*records/chunks])
+		if c < chunks-1 { // the last chunk stays in the tail
+			if err := f.ix.Flush(); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
-	f.append(t, recs[records*2/3:])
+	before := f.parts(t)
 	f.compare(t, r, queries)
 	f.ix.Close()
-	f.openIndex(t)
+
+	f.openIndex(t, 10*time.Millisecond) // merges on
+	f.append(t, nil)
+	deadline := time.Now().Add(60 * time.Second)
+	for f.parts(t) > before/2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("parts not merged: %d of %d left", f.parts(t), before)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Logf("%d parts merged into %d", before, f.parts(t))
+	f.compare(t, r, queries)
+	f.ix.Close()
+
+	f.openIndex(t, time.Hour) // restart
 	defer f.ix.Close()
 	f.append(t, nil)
-	f.compare(t, r, queries/3)
+	f.compare(t, r, queries)
 }
