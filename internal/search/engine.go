@@ -172,14 +172,23 @@ func (s *source) addBlock(blk *storage.Block) {
 	cols := blk.Columns()
 	scratch := make([]model.Field, 0, 2+len(meta.StreamFields)+len(cols))
 	msgCol := blk.Column(storage.MsgField) // nil when not decoded or absent
-	var tplOK []bool
-	var tplIDs []uint32
-	if len(s.words) > 0 {
-		tplOK, tplIDs = templateMatches(blk, s.words)
+	// The row mask: rows whose template lacks a required _msg word are
+	// out at once; then the filter runs column by column (evalBlock).
+	mask := make([]bool, blk.Len())
+	for i := range mask {
+		mask[i] = true
 	}
+	if len(s.words) > 0 {
+		if tplOK, tplIDs := templateMatches(blk, s.words); tplOK != nil {
+			for i := range mask {
+				mask[i] = tplOK[tplIDs[i]]
+			}
+		}
+	}
+	exact := evalBlock(s.filter, blk, stream, mask)
 	for r := 0; r < blk.Len(); r++ {
-		if tplOK != nil && !tplOK[tplIDs[r]] {
-			continue // the row's message lacks a required word: skip it unbuilt
+		if !mask[r] {
+			continue // decided without building the row
 		}
 		fields := scratch[:0]
 		if msg := msgAt(msgCol, r); msg != "" {
@@ -196,7 +205,7 @@ func (s *source) addBlock(blk *storage.Block) {
 			}
 		}
 		row := query.Row{Time: blk.Time(r), Fields: fields}
-		if !s.filter.Match(&row) {
+		if !exact && !s.filter.Match(&row) {
 			continue
 		}
 		row.Fields = append([]model.Field(nil), fields...)
