@@ -107,46 +107,9 @@ func (b *bucketIndex) mergeOnce() (bool, error) {
 	}
 	e := partEntry{File: file, Day: day, Rows: st.Rows, Bytes: st.Bytes, MinTime: st.MinTime, MaxTime: st.MaxTime, Level: level}
 	ref := newPartRef(e, out, path, b.ix.opts.FS)
-	if err := b.swapMerged(in, ref); err != nil {
+	if err := b.replaceParts(in, ref); err != nil {
 		releaseAll([]*partRef{ref}, true)
 		return false, err
 	}
 	return true, nil
-}
-
-// swapMerged replaces the inputs with the output in the manifest, then in
-// memory; the inputs' files go when their last reader releases them.
-func (b *bucketIndex) swapMerged(in []*partRef, out *partRef) error {
-	b.flushMu.Lock()
-	defer b.flushMu.Unlock()
-	gone := map[string]bool{}
-	for _, r := range in {
-		gone[r.entry.File] = true
-	}
-	m := b.man.clone()
-	kept := m.Parts[:0]
-	for _, e := range m.Parts {
-		if !gone[e.File] {
-			kept = append(kept, e)
-		}
-	}
-	m.Parts = append(kept, out.entry)
-	if err := m.save(b.ix.opts.FS, b.dir); err != nil {
-		return err
-	}
-	b.mu.Lock()
-	b.man = m
-	live := b.parts[:0]
-	var dropped []*partRef
-	for _, r := range b.parts {
-		if gone[r.entry.File] {
-			dropped = append(dropped, r)
-			continue
-		}
-		live = append(live, r)
-	}
-	b.parts = append(live, out)
-	b.mu.Unlock()
-	releaseAll(dropped, true)
-	return nil
 }

@@ -27,7 +27,7 @@ func (b *bucketIndex) applyRetention(now time.Time) error {
 	if len(old) == 0 {
 		return nil
 	}
-	if err := b.dropParts(old); err != nil {
+	if err := b.replaceParts(old, nil); err != nil {
 		return err
 	}
 	for _, r := range old {
@@ -37,9 +37,10 @@ func (b *bucketIndex) applyRetention(now time.Time) error {
 	return nil
 }
 
-// dropParts removes parts from the manifest and memory; their files go
-// when the last snapshot reading them is released.
-func (b *bucketIndex) dropParts(drop []*partRef) error {
+// replaceParts removes drop from the bucket's parts and adds add (when not
+// nil) with one manifest swap, then in memory; the dropped parts' files
+// are deleted when their last reader releases them.
+func (b *bucketIndex) replaceParts(drop []*partRef, add *partRef) error {
 	b.flushMu.Lock()
 	defer b.flushMu.Unlock()
 	gone := map[string]bool{}
@@ -54,6 +55,9 @@ func (b *bucketIndex) dropParts(drop []*partRef) error {
 		}
 	}
 	m.Parts = kept
+	if add != nil {
+		m.Parts = append(m.Parts, add.entry)
+	}
 	if err := m.save(b.ix.opts.FS, b.dir); err != nil {
 		return err
 	}
@@ -67,6 +71,9 @@ func (b *bucketIndex) dropParts(drop []*partRef) error {
 			continue
 		}
 		live = append(live, r)
+	}
+	if add != nil {
+		live = append(live, add)
 	}
 	b.parts = live
 	b.mu.Unlock()

@@ -131,17 +131,27 @@ type promSample struct {
 	Values [][]any           `json:"values,omitempty"`
 }
 
-// handleStatsQuery serves /select/logsql/stats_query: the rows of a query
-// ending in `stats` as a Prometheus instant vector at time=.
-func (s *Server) handleStatsQuery(w http.ResponseWriter, r *http.Request) {
+// parseStatsSelect reads the arguments of a stats endpoint, whose query
+// must end with a stats pipe; it answers the error itself.
+func (s *Server) parseStatsSelect(w http.ResponseWriter, r *http.Request) (selectParams, *query.PipeStats, bool) {
 	p, perr := s.parseSelect(r, "")
 	if perr != nil {
 		writeError(w, *perr)
-		return
+		return p, nil, false
 	}
 	ps := lastStats(p.req.Query)
 	if ps == nil {
 		writeError(w, errBadQuery.with("the query must end with a stats pipe, e.g. * | stats by (level) count()"))
+		return p, nil, false
+	}
+	return p, ps, true
+}
+
+// handleStatsQuery serves /select/logsql/stats_query: the rows of a query
+// ending in `stats` as a Prometheus instant vector at time=.
+func (s *Server) handleStatsQuery(w http.ResponseWriter, r *http.Request) {
+	p, ps, ok := s.parseStatsSelect(w, r)
+	if !ok {
 		return
 	}
 	at := p.now.Unix()
@@ -157,7 +167,7 @@ func (s *Server) handleStatsQuery(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	var result []promSample
-	ok := s.collect(w, r, p, func(row query.Row) error {
+	ok = s.collect(w, r, p, func(row query.Row) error {
 		for _, sm := range statsSamples(ps, row) {
 			result = append(result, promSample{Metric: sm.labels, Value: []any{at, sm.value}})
 		}
@@ -171,14 +181,8 @@ func (s *Server) handleStatsQuery(w http.ResponseWriter, r *http.Request) {
 // handleStatsQueryRange serves /select/logsql/stats_query_range: the
 // stats pipe grouped additionally by _time:step, as a Prometheus matrix.
 func (s *Server) handleStatsQueryRange(w http.ResponseWriter, r *http.Request) {
-	p, perr := s.parseSelect(r, "")
-	if perr != nil {
-		writeError(w, *perr)
-		return
-	}
-	ps := lastStats(p.req.Query)
-	if ps == nil {
-		writeError(w, errBadQuery.with("the query must end with a stats pipe, e.g. * | stats by (level) count()"))
+	p, ps, ok := s.parseStatsSelect(w, r)
+	if !ok {
 		return
 	}
 	step := r.FormValue("step")
@@ -207,7 +211,7 @@ func (s *Server) handleStatsQueryRange(w http.ResponseWriter, r *http.Request) {
 	ps2 := lastStats(q2)
 	series := map[string]*promSample{}
 	var order []string
-	ok := s.collect(w, r, p, func(row query.Row) error {
+	ok = s.collect(w, r, p, func(row query.Row) error {
 		t, _ := parseTimeArg(row.Get("_time"), p.now)
 		for _, sm := range statsSamples(ps2, row) {
 			delete(sm.labels, "_time")
