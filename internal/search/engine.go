@@ -137,7 +137,7 @@ func (s *source) step() (rows []query.Row, done bool, err error) {
 		}
 		i := s.bl
 		s.bl++
-		ok, err := s.plan.blockMayMatch(&metas[i], func() (*storage.Filter, error) { return part.ReadFilter(i) })
+		ok, err := s.plan.blockMayMatch(&metas[i], func() (*storage.Filter, error) { return part.CachedFilter(i) })
 		if err != nil {
 			return nil, false, fmt.Errorf("read filter of block %d of %s: %w", i, part.Path(), err)
 		}
