@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"sort"
 	"time"
 
 	"github.com/logbucket/logbucket/internal/model"
@@ -227,7 +228,7 @@ func (l *Embedded) Bucket(_ context.Context, name string) (BucketInfo, error) {
 		info.LastRead = time.Unix(0, t).UTC()
 	}
 	names := b.groupNames()
-	sortStrings(names)
+	sort.Strings(names)
 	for _, g := range names {
 		offs, _ := b.committed(g)
 		gi := GroupInfo{Group: g, Offsets: offs}

@@ -641,18 +641,6 @@ func (f syncFailFile) Sync() error {
 	return err
 }
 
-// names lists every file path, sorted.
-func (m *memFS) names() []string {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	out := make([]string, 0, len(m.files))
-	for p := range m.files {
-		out = append(out, p)
-	}
-	sort.Strings(out)
-	return out
-}
-
 type memFile struct {
 	name       string
 	d          *memData

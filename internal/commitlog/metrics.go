@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -72,7 +71,7 @@ func (m *metrics) register(r prometheus.Registerer) error {
 	return nil
 }
 
-func (m *metrics) observeGroup(_ time.Duration, appends int, _ int64, bytes int) {
+func (m *metrics) observeGroup(appends, bytes int) {
 	m.groupAppends.Observe(float64(appends))
 	m.groupBytes.Observe(float64(bytes))
 }

@@ -37,8 +37,6 @@ type partition struct {
 	segments []*segment // sorted by base; the last one is active
 	hw       int64      // high watermark: end offset of fsync'd records
 	notify   chan struct{}
-	// removed counts segments deleted by retention (for stats).
-	removedBytes int64
 }
 
 // appendOp is one append's frames for one partition.
@@ -284,7 +282,6 @@ func (p *partition) writeGroup(ops []*appendOp) {
 	interval := p.log.opts.IndexIntervalBytes
 	lastIdx := act.lastIndexed
 	now := p.log.now().UnixNano()
-	start := time.Now()
 	var records int64
 	fail := func(err error) {
 		p.log.failStop(err)
@@ -331,7 +328,7 @@ func (p *partition) writeGroup(ops []*appendOp) {
 			fail(err)
 			return
 		}
-		p.log.metrics.observeGroup(time.Since(start), len(ops), records, len(buf))
+		p.log.metrics.observeGroup(len(ops), len(buf))
 	}
 	if cap(buf) <= 32<<20 {
 		p.wbuf = buf[:0]

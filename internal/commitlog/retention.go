@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
 
 	"time"
 
@@ -121,7 +120,6 @@ func (p *partition) deleteOldest(s *segment) error {
 		return nil
 	}
 	p.segments = p.segments[1:]
-	p.removedBytes += s.durableSize
 	p.mu.Unlock()
 	s.deleted.Store(true)
 	if s.refs.Load() == 0 {
@@ -182,5 +180,3 @@ func readActivity(fsys vfs.FS, dir string) int64 {
 	}
 	return a.LastRead
 }
-
-func sortStrings(s []string) { sort.Strings(s) }

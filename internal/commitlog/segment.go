@@ -167,15 +167,6 @@ func (s *segment) lookup(offset int64) (pos, base int64) {
 	return s.index[i-1].Pos, s.index[i-1].Offset
 }
 
-// maybeIndex adds an index entry for the frame at pos when interval bytes
-// passed since the last one.
-func (s *segment) maybeIndex(offset, pos, interval int64) {
-	if s.lastIndexed < 0 || pos-s.lastIndexed >= interval {
-		s.index = append(s.index, indexEntry{Offset: offset, Pos: pos})
-		s.lastIndexed = pos
-	}
-}
-
 // acquire takes a reader reference. It fails when the segment was deleted.
 func (s *segment) acquire() bool {
 	s.refs.Add(1)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/logbucket/logbucket/internal/commitlog"
 	"github.com/logbucket/logbucket/internal/model"
+	"github.com/logbucket/logbucket/internal/storage"
 	"github.com/logbucket/logbucket/internal/vfs"
 )
 
@@ -259,15 +260,6 @@ type dayRows struct {
 
 const nsPerDay = int64(24 * time.Hour)
 
-// dayOf returns the UTC day number of a unix-ns time.
-func dayOf(t int64) int64 {
-	d := t / nsPerDay
-	if t < 0 && t%nsPerDay != 0 {
-		d--
-	}
-	return d
-}
-
 // rowMemory estimates the memory a tail row holds: its strings (decoded
 // batch payloads are shared, but a batch stays alive while any of its rows
 // is in the tail), its field slices and the row itself.
@@ -277,9 +269,9 @@ func rowMemory(r *model.Record) int64 {
 
 func splitByDay(rows []Row) []dayRows {
 	if len(rows) > 0 {
-		first, same := dayOf(rows[0].Record.Time), true
+		first, same := storage.DayOf(rows[0].Record.Time), true
 		for i := range rows {
-			if dayOf(rows[i].Record.Time) != first {
+			if storage.DayOf(rows[i].Record.Time) != first {
 				same = false
 				break
 			}
@@ -290,7 +282,7 @@ func splitByDay(rows []Row) []dayRows {
 	}
 	by := map[int64][]Row{}
 	for _, r := range rows {
-		d := dayOf(r.Record.Time)
+		d := storage.DayOf(r.Record.Time)
 		by[d] = append(by[d], r)
 	}
 	out := make([]dayRows, 0, len(by))

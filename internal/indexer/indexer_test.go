@@ -17,6 +17,7 @@ import (
 
 	"github.com/logbucket/logbucket/internal/commitlog"
 	"github.com/logbucket/logbucket/internal/model"
+	"github.com/logbucket/logbucket/internal/storage"
 	"github.com/logbucket/logbucket/internal/vfs"
 )
 
@@ -41,8 +42,8 @@ func (s fileStore) Write(path string, day int64, rows []Row) (PartStats, error) 
 	}
 	st := PartStats{Rows: int64(len(rows)), Bytes: int64(len(b))}
 	for i, r := range rows {
-		if dayOf(r.Record.Time) != day {
-			return PartStats{}, fmt.Errorf("row of day %d in part of day %d", dayOf(r.Record.Time), day)
+		if storage.DayOf(r.Record.Time) != day {
+			return PartStats{}, fmt.Errorf("row of day %d in part of day %d", storage.DayOf(r.Record.Time), day)
 		}
 		if i == 0 || r.Record.Time < st.MinTime {
 			st.MinTime = r.Record.Time
@@ -263,8 +264,8 @@ func (w tWriter) Write(p []byte) (int, error) {
 
 func TestDayOf(t *testing.T) {
 	for in, want := range map[int64]int64{0: 0, nsPerDay - 1: 0, nsPerDay: 1, -1: -1, -nsPerDay: -1, -nsPerDay - 1: -2} {
-		if got := dayOf(in); got != want {
-			t.Errorf("dayOf(%d) = %d, want %d", in, got, want)
+		if got := storage.DayOf(in); got != want {
+			t.Errorf("DayOf(%d) = %d, want %d", in, got, want)
 		}
 	}
 }

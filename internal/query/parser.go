@@ -64,15 +64,6 @@ func Parse(s string, now time.Time) (*Query, error) {
 	return q, nil
 }
 
-// MustParse is Parse that panics on error, for tests and constants.
-func MustParse(s string, now time.Time) *Query {
-	q, err := Parse(s, now)
-	if err != nil {
-		panic(err)
-	}
-	return q
-}
-
 type parser struct {
 	lx    *lexer
 	query string

@@ -136,16 +136,11 @@ func (p *parser) parseSortFields() ([]SortField, error) {
 func (p *parser) parseSortPipe() (Pipe, error) {
 	p.lx.advance()
 	ps := &PipeSort{}
-	if p.lx.is("by", "(") {
-		if p.lx.is("by") {
-			p.lx.advance()
-		}
-		by, err := p.parseSortFields()
-		if err != nil {
-			return nil, err
-		}
-		ps.By = by
+	by, err := p.parseOptionalSortBy()
+	if err != nil {
+		return nil, err
 	}
+	ps.By = by
 	if p.lx.is("desc") {
 		ps.Desc = true
 		p.lx.advance()
@@ -186,16 +181,11 @@ func (p *parser) parseFirstPipe(last bool) (Pipe, error) {
 		}
 		pf.N = n
 	}
-	if p.lx.is("by", "(") {
-		if p.lx.is("by") {
-			p.lx.advance()
-		}
-		by, err := p.parseSortFields()
-		if err != nil {
-			return nil, err
-		}
-		pf.By = by
+	by, err := p.parseOptionalSortBy()
+	if err != nil {
+		return nil, err
 	}
+	pf.By = by
 	if p.lx.is("partition", "rank") {
 		return nil, p.errAt("first/last ... %s is not supported by logbucket", strings.ToLower(p.lx.tok.raw))
 	}
@@ -288,4 +278,15 @@ func (p *parser) parseTopPipe() (Pipe, error) {
 		pt.HitsName += "s"
 	}
 	return pt, nil
+}
+
+// parseOptionalSortBy parses an optional `[by] (field [desc], ...)`.
+func (p *parser) parseOptionalSortBy() ([]SortField, error) {
+	if !p.lx.is("by", "(") {
+		return nil, nil
+	}
+	if p.lx.is("by") {
+		p.lx.advance()
+	}
+	return p.parseSortFields()
 }

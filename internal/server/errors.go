@@ -21,26 +21,25 @@ type apiError struct {
 
 // The catalogue. Codes are stable; messages may improve.
 var (
-	errBadBucket       = apiError{Code: "invalid_bucket", status: http.StatusBadRequest}
-	errBucketNotFound  = apiError{Code: "bucket_not_found", status: http.StatusNotFound}
-	errBadRequest      = apiError{Code: "bad_request", status: http.StatusBadRequest}
-	errStrictRejected  = apiError{Code: "invalid_lines", status: http.StatusBadRequest}
-	errTooLarge        = apiError{Code: "payload_too_large", status: http.StatusRequestEntityTooLarge}
-	errBadEncoding     = apiError{Code: "unsupported_encoding", status: http.StatusUnsupportedMediaType}
-	errOverloaded      = apiError{Code: "overloaded", status: http.StatusServiceUnavailable, retryAfter: 1}
-	errReadOnly        = apiError{Code: "read_only", status: http.StatusServiceUnavailable, retryAfter: 30}
-	errNotReady        = apiError{Code: "not_ready", status: http.StatusServiceUnavailable, retryAfter: 1}
-	errNoPartition     = apiError{Code: "partition_not_found", status: http.StatusNotFound}
-	errOutOfRange      = apiError{Code: "offset_out_of_range", status: http.StatusRequestedRangeNotSatisfiable}
-	errBadGroup        = apiError{Code: "invalid_group", status: http.StatusBadRequest}
-	errBadOffset       = apiError{Code: "invalid_offset", status: http.StatusBadRequest}
-	errClientGone      = apiError{Code: "client_closed_request", status: 499}
-	errInternal        = apiError{Code: "internal", status: http.StatusInternalServerError}
-	errShuttingDown    = apiError{Code: "shutting_down", status: http.StatusServiceUnavailable, retryAfter: 1}
-	errMethodNotAllowd = apiError{Code: "method_not_allowed", status: http.StatusMethodNotAllowed}
-	errBadQuery        = apiError{Code: "invalid_query", status: http.StatusBadRequest}
-	errQueryLimit      = apiError{Code: "query_limit", status: http.StatusUnprocessableEntity}
-	errQueryBusy       = apiError{Code: "too_many_queries", status: http.StatusServiceUnavailable, retryAfter: 1}
+	errBadBucket      = apiError{Code: "invalid_bucket", status: http.StatusBadRequest}
+	errBucketNotFound = apiError{Code: "bucket_not_found", status: http.StatusNotFound}
+	errBadRequest     = apiError{Code: "bad_request", status: http.StatusBadRequest}
+	errStrictRejected = apiError{Code: "invalid_lines", status: http.StatusBadRequest}
+	errTooLarge       = apiError{Code: "payload_too_large", status: http.StatusRequestEntityTooLarge}
+	errBadEncoding    = apiError{Code: "unsupported_encoding", status: http.StatusUnsupportedMediaType}
+	errOverloaded     = apiError{Code: "overloaded", status: http.StatusServiceUnavailable, retryAfter: 1}
+	errReadOnly       = apiError{Code: "read_only", status: http.StatusServiceUnavailable, retryAfter: 30}
+	errNotReady       = apiError{Code: "not_ready", status: http.StatusServiceUnavailable, retryAfter: 1}
+	errNoPartition    = apiError{Code: "partition_not_found", status: http.StatusNotFound}
+	errOutOfRange     = apiError{Code: "offset_out_of_range", status: http.StatusRequestedRangeNotSatisfiable}
+	errBadGroup       = apiError{Code: "invalid_group", status: http.StatusBadRequest}
+	errBadOffset      = apiError{Code: "invalid_offset", status: http.StatusBadRequest}
+	errClientGone     = apiError{Code: "client_closed_request", status: 499}
+	errInternal       = apiError{Code: "internal", status: http.StatusInternalServerError}
+	errShuttingDown   = apiError{Code: "shutting_down", status: http.StatusServiceUnavailable, retryAfter: 1}
+	errBadQuery       = apiError{Code: "invalid_query", status: http.StatusBadRequest}
+	errQueryLimit     = apiError{Code: "query_limit", status: http.StatusUnprocessableEntity}
+	errQueryBusy      = apiError{Code: "too_many_queries", status: http.StatusServiceUnavailable, retryAfter: 1}
 )
 
 // with returns a copy of e carrying msg.

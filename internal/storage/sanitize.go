@@ -34,7 +34,9 @@ func Sanitize(r *Row) bool {
 			changed = true
 		}
 	}
-	rec.Stream, changed = dedupFields(rec.Stream, nil), changed || hasDuplicates(rec.Stream)
+	if hasDuplicates(rec.Stream) {
+		rec.Stream, changed = dedupFields(rec.Stream), true
+	}
 	taken := map[string]bool{}
 	for _, s := range rec.Stream {
 		taken[s.Name] = true
@@ -92,10 +94,7 @@ func hasDuplicates(fs []model.Field) bool {
 }
 
 // dedupFields keeps the first field of each name.
-func dedupFields(fs []model.Field, _ map[string]bool) []model.Field {
-	if !hasDuplicates(fs) {
-		return fs
-	}
+func dedupFields(fs []model.Field) []model.Field {
 	out := fs[:0:0]
 	for _, f := range fs {
 		if !slices.ContainsFunc(out, func(g model.Field) bool { return g.Name == f.Name }) {
