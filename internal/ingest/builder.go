@@ -39,6 +39,9 @@ func (s span) len() int { return s.end - s.start }
 type stagedField struct {
 	name, val span
 	role      role
+	// stream marks a field added with AddStream: a stream field whatever
+	// Options.StreamFields, TimeField and MsgFields say.
+	stream bool
 }
 
 // Builder turns the flattened fields of one input record into a
@@ -56,6 +59,10 @@ type Builder struct {
 	timIdx int           // index in fields of the time field, or -1
 	// inputBytes is the pending record's input line length, 0 if unknown.
 	inputBytes int
+	// time is the pending record's time set by SetTime; hasTime says
+	// whether it was.
+	time    int64
+	hasTime bool
 }
 
 // NewBuilder returns a Builder using opts.
@@ -75,6 +82,7 @@ func (b *Builder) SetOptions(opts Options) {
 // Reset discards the fields added since the last Finish.
 func (b *Builder) Reset() {
 	b.inputBytes = 0
+	b.hasTime = false
 	b.stage = b.stage[:0]
 	b.fields = b.fields[:0]
 }
@@ -104,6 +112,30 @@ func (b *Builder) AddString(name, value string) {
 	b.stage = append(b.stage, value...)
 	f.val.end = len(b.stage)
 	b.fields = append(b.fields, f)
+}
+
+// AddStream appends a stream field to the pending record, for protocols
+// whose records name their own stream (Loki labels, OTLP resource
+// attributes). The field is a stream field even when its name is the time
+// field, a message field or absent from Options.StreamFields. A later Add
+// of the same name replaces it (and makes it an ordinary field) and vice
+// versa: the last value wins, as for Add.
+func (b *Builder) AddStream(name, value []byte) {
+	b.Add(name, value)
+	b.fields[len(b.fields)-1].stream = true
+}
+
+// AddStreamString is AddStream for strings.
+func (b *Builder) AddStreamString(name, value string) {
+	b.AddString(name, value)
+	b.fields[len(b.fields)-1].stream = true
+}
+
+// SetTime sets the pending record's time in unix nanoseconds, for
+// protocols that carry it outside the fields. It takes precedence over
+// the time field, which then stays an ordinary field.
+func (b *Builder) SetTime(ns int64) {
+	b.time, b.hasTime = ns, true
 }
 
 // Finish builds the pending record and appends it to res.Records, or, if
@@ -169,7 +201,7 @@ func (b *Builder) dedup() {
 			name := b.bytes(fs[i].name)
 			for j := 0; j < i; j++ {
 				if fs[j].role != roleDropped && bytes.Equal(b.bytes(fs[j].name), name) {
-					fs[j].val = fs[i].val
+					fs[j].val, fs[j].stream = fs[i].val, fs[i].stream
 					fs[i].role = roleDropped
 					break
 				}
@@ -194,7 +226,8 @@ func (b *Builder) dedup() {
 			fs[b.order[j]].role = roleDropped
 			j++
 		}
-		fs[first].val = fs[b.order[j-1]].val
+		last := fs[b.order[j-1]]
+		fs[first].val, fs[first].stream = last.val, last.stream
 		i = j
 	}
 }
@@ -220,7 +253,11 @@ func (b *Builder) classify() (tooLong int) {
 			tooLong++
 			continue
 		}
-		if b.opts.TimeField != "" && string(name) == b.opts.TimeField {
+		if f.stream {
+			f.role = roleStream
+			continue
+		}
+		if !b.hasTime && b.opts.TimeField != "" && string(name) == b.opts.TimeField {
 			f.role = roleTime
 			b.timIdx = i
 			continue
@@ -243,6 +280,9 @@ func (b *Builder) classify() (tooLong int) {
 
 // recordTime returns the record's time from its time field.
 func (b *Builder) recordTime() (int64, error) {
+	if b.hasTime {
+		return b.time, nil
+	}
 	if b.timIdx < 0 {
 		return b.opts.Now, nil
 	}

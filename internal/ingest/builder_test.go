@@ -480,3 +480,53 @@ func BenchmarkBuilder(b *testing.B) {
 		}
 	}
 }
+
+func TestBuilderAddStream(t *testing.T) {
+	opts := testOptions()
+	opts.StreamFields = []string{"service"}
+	b := NewBuilder(opts)
+	b.AddStreamString("job", "api")
+	b.AddStreamString("message", "label named like a message field")
+	b.AddStreamString("_time", "label named like the time field")
+	b.AddString("service", "svc") // configured stream field still applies
+	b.AddString("msg", "hello")
+	b.AddStream([]byte("level"), []byte("info"))
+	b.AddString("level", "warn") // the last value wins and is ordinary
+	res := &Result{}
+	if !b.Finish(1, res) {
+		t.Fatalf("rejected: %+v", res.Rejections)
+	}
+	rec := res.Records[0]
+	if got, want := fieldList(rec.Stream), []string{"_time=label named like the time field", "job=api", "message=label named like a message field", "service=svc"}; !slices.Equal(got, want) {
+		t.Errorf("Stream = %q, want %q", got, want)
+	}
+	if got, want := fieldList(rec.Fields), []string{"level=warn"}; !slices.Equal(got, want) {
+		t.Errorf("Fields = %q, want %q", got, want)
+	}
+	if rec.Msg != "hello" || rec.Time != testNow {
+		t.Errorf("Msg, Time = %q, %d; want hello, %d", rec.Msg, rec.Time, testNow)
+	}
+}
+
+func TestBuilderSetTime(t *testing.T) {
+	b := NewBuilder(testOptions())
+	b.SetTime(42)
+	b.AddString("_time", "not a time") // ordinary field once SetTime was called
+	b.AddString("_msg", "m")
+	res := &Result{}
+	if !b.Finish(1, res) {
+		t.Fatalf("rejected: %+v", res.Rejections)
+	}
+	rec := res.Records[0]
+	if rec.Time != 42 {
+		t.Errorf("Time = %d, want 42", rec.Time)
+	}
+	if got, want := fieldList(rec.Fields), []string{"_time=not a time"}; !slices.Equal(got, want) {
+		t.Errorf("Fields = %q, want %q", got, want)
+	}
+	// SetTime does not carry over to the next record.
+	b.AddString("_msg", "next")
+	if !b.Finish(2, res) || res.Records[1].Time != testNow {
+		t.Errorf("next record Time = %d, want Now %d", res.Records[1].Time, testNow)
+	}
+}

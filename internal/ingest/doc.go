@@ -11,8 +11,12 @@
 //     unparsable one rejects the record with ReasonInvalidTime.
 //   - The first non-empty field named in Options.MsgFields becomes
 //     Record.Msg; the other message candidates stay ordinary fields.
-//   - Fields named in Options.StreamFields move to Record.Stream, which is
-//     sorted by name.
+//   - Fields named in Options.StreamFields, and fields added with
+//     Builder.AddStream (protocols that name their own stream: Loki labels,
+//     OTLP resource attributes), move to Record.Stream, which is sorted by
+//     name.
+//   - Builder.SetTime (protocols that carry the time outside the fields)
+//     takes precedence over the time field, which then stays ordinary.
 //   - Duplicate names: the last value wins at the position of the first.
 //     Fields with an empty value are absent and dropped silently.
 //   - Names and values are valid UTF-8: each run of invalid bytes becomes
