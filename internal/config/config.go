@@ -41,6 +41,7 @@ type HTTP struct {
 	IdleTimeout       Duration `yaml:"idle_timeout"`        // keep-alive idle time
 	MaxPollWait       Duration `yaml:"max_poll_wait"`       // cap of ?wait= on record long-polls; 0 = no waiting
 	ShutdownTimeout   Duration `yaml:"shutdown_timeout"`    // graceful shutdown budget
+	Pprof             bool     `yaml:"pprof"`               // serve Go's profiler on /debug/pprof/
 }
 
 // Ingest holds the limits applied to incoming log data.

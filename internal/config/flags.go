@@ -45,6 +45,8 @@ func options(c *Config, configPath *string) []option {
 			usage: "cap on the ?wait= of record long-polls (0 = never wait)"},
 		{section: "HTTP", yaml: "http.shutdown_timeout", arg: "DURATION", value: &c.HTTP.ShutdownTimeout,
 			usage: "how long shutdown waits for in-flight requests"},
+		{section: "HTTP", yaml: "http.pprof", arg: "BOOL", value: (*boolValue)(&c.HTTP.Pprof),
+			usage: "serve Go's CPU, heap and goroutine profiler on /debug/pprof/ (for diagnosing the server; off by default)"},
 
 		{section: "Ingest", yaml: "ingest.max_line_bytes", arg: "SIZE", value: &c.Ingest.MaxLineBytes,
 			usage: fmt.Sprintf("longest accepted log line (%v to %v)", minMaxLineBytes, maxMaxLineBytes)},

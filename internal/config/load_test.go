@@ -267,6 +267,7 @@ func testFlagValues() map[string]string {
 		"http.write-timeout":                 "5m",
 		"http.idle-timeout":                  "6m",
 		"http.max-poll-wait":                 "7s",
+		"http.pprof":                         "true",
 		"http.shutdown-timeout":              "8s",
 		"ingest.max-line-bytes":              "1MiB",
 		"ingest.max-fields":                  "99",
@@ -328,7 +329,7 @@ func TestEveryFlag(t *testing.T) {
 		HTTP: HTTP{
 			ReadHeaderTimeout: Duration(3 * time.Second), ReadTimeout: Duration(4 * time.Minute),
 			WriteTimeout: Duration(5 * time.Minute), IdleTimeout: Duration(6 * time.Minute),
-			MaxPollWait: Duration(7 * time.Second), ShutdownTimeout: Duration(8 * time.Second),
+			MaxPollWait: Duration(7 * time.Second), ShutdownTimeout: Duration(8 * time.Second), Pprof: true,
 		},
 		Ingest: Ingest{
 			MaxLineBytes: MiB, MaxFields: 99, MaxFieldNameBytes: 512, MaxRequestBytes: 16 * MiB,
@@ -497,8 +498,8 @@ func TestHelpListsEveryFlag(t *testing.T) {
 			t.Errorf("usage line for --%s should end with its default %q and YAML key %q: %q", f.Name, f.DefValue, key, line)
 		}
 	})
-	if n != len(opts) || n != 41 {
-		t.Errorf("flag set has %d flags and %d options, want 41 of each", n, len(opts))
+	if n != len(opts) || n != 42 {
+		t.Errorf("flag set has %d flags and %d options, want 42 of each", n, len(opts))
 	}
 }
 

@@ -312,3 +312,18 @@ func TestPullErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestPprofOnlyWhenConfigured(t *testing.T) {
+	for _, on := range []bool{false, true} {
+		s := newTestServer(t, func(c *config.Config) { c.HTTP.Pprof = on })
+		resp, err := http.Get(s.ts.URL + "/debug/pprof/goroutine?debug=1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if got := resp.StatusCode == http.StatusOK && strings.Contains(string(body), "goroutine profile"); got != on {
+			t.Errorf("http.pprof=%v: status %d, profile served = %v", on, resp.StatusCode, got)
+		}
+	}
+}
