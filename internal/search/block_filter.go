@@ -133,6 +133,15 @@ func (bf *blockFilter) leaf(f query.Filter, field string, mask []bool) {
 		return
 	}
 	col := bf.blk.Column(field)
+	if pat, isPattern := col.Pattern(); isPattern {
+		if t, exact := exactTemplateWord(f); exact {
+			clearByTemplate(pat, []templateTerm{t}, mask)
+			return
+		}
+		if terms := requiredTemplateTerms(f, field); len(terms) > 0 {
+			clearByTemplate(pat, terms, mask)
+		}
+	}
 	if vals, idx, isDict := col.Dict(); isDict && idx != nil {
 		verdict := make([]int8, len(vals)) // 0 unknown, 1 match, -1 no
 		for i := range mask {

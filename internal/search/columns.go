@@ -5,30 +5,50 @@ import (
 )
 
 // neededColumns returns the stored columns a query can read, or nil when
-// it may output whole rows (then every column is decoded). The pipes are
-// walked from the left: the first pipe that replaces the rows' fields
-// (stats, uniq, top, fields) ends the walk; every field a filter or pipe
-// before it names is needed. Names a pipe creates (rename, unpack) are
-// harmless extras: a column that does not exist is simply not read.
+// it may output whole rows (then every column is decoded): the fields its
+// filter reads and the ones its pipes read (outputColumns).
 func neededColumns(q *query.Query) []string {
+	out := outputColumns(q)
+	if out == nil {
+		return nil
+	}
 	set := map[string]bool{}
 	if !filterFields(q.Filter, set) {
 		return nil
 	}
+	for _, f := range out {
+		set[f] = true
+	}
+	return setList(set)
+}
+
+// outputColumns returns the columns the pipes of a query read, or nil
+// when they may output whole rows. The pipes are walked from the left:
+// the first pipe that replaces the rows' fields (stats, uniq, top, fields)
+// ends the walk; every field a pipe before it names is needed. Names a
+// pipe creates (rename, unpack) are harmless extras: a column that does
+// not exist is simply not read. Rows whose filter was decided on the
+// columns (evalBlock) need only these columns.
+func outputColumns(q *query.Query) []string {
+	set := map[string]bool{}
 	for _, p := range q.Pipes {
 		closed, ok := pipeFields(p, set)
 		if !ok {
 			return nil
 		}
 		if closed {
-			out := make([]string, 0, len(set))
-			for f := range set {
-				out = append(out, f)
-			}
-			return out
+			return setList(set)
 		}
 	}
 	return nil
+}
+
+func setList(set map[string]bool) []string {
+	out := make([]string, 0, len(set))
+	for f := range set {
+		out = append(out, f)
+	}
+	return out
 }
 
 // filterFields adds the fields f reads; false when f is of a kind it

@@ -40,7 +40,7 @@ func (e *Engine) Search(ctx context.Context, req Request, out func(query.Row) er
 	}
 	q := withTimeRange(req.Query, req.Start, req.End)
 	src := &source{e: e, buckets: buckets, plan: newPlan(q.Filter, req.Start, req.End), filter: q.Filter,
-		columns: neededColumns(q), words: templateWords(q.Filter)}
+		columns: neededColumns(q), output: outputColumns(q)}
 	defer src.close()
 	return query.Run(ctx, q, src, req.Limits, out)
 }
@@ -62,8 +62,8 @@ type source struct {
 	buckets []string
 	plan    *plan
 	filter  query.Filter
-	columns []string  // to decode; nil for all
-	words   []msgWord // _msg words a block's templates can decide
+	columns []string // to decode; nil for all
+	output  []string // the pipes read; nil for all
 
 	bi    int // current bucket index
 	snap  *indexer.Snapshot
@@ -148,7 +148,9 @@ func (s *source) step() (rows []query.Row, done bool, err error) {
 		if err != nil {
 			return nil, false, fmt.Errorf("read block %d of %s: %w", i, part.Path(), err)
 		}
-		s.addBlock(blk)
+		if err := s.addBlock(blk); err != nil {
+			return nil, false, err
+		}
 		return s.batch, false, nil
 	}
 	if !s.tail {
@@ -163,29 +165,32 @@ func (s *source) step() (rows []query.Row, done bool, err error) {
 	return nil, true, nil
 }
 
-// addBlock keeps the block's rows that match. It checks each row on a
-// reused scratch row and copies only the matches, so a selective query
-// allocates almost nothing per scanned row.
-func (s *source) addBlock(blk *storage.Block) {
+// addBlock keeps the block's rows that match. It decides the filter
+// column by column on a row mask (evalBlock) and builds full rows only
+// for the rows left: with only the columns the pipes read when the mask
+// is exact, else with every decoded column to match the filter on.
+func (s *source) addBlock(blk *storage.Block) error {
 	meta := blk.Meta()
 	stream := model.StreamString(meta.StreamFields)
-	cols := blk.Columns()
-	scratch := make([]model.Field, 0, 2+len(meta.StreamFields)+len(cols))
-	msgCol := blk.Column(storage.MsgField) // nil when not decoded or absent
-	// The row mask: rows whose template lacks a required _msg word are
-	// out at once; then the filter runs column by column (evalBlock).
 	mask := make([]bool, blk.Len())
 	for i := range mask {
 		mask[i] = true
 	}
-	if len(s.words) > 0 {
-		if tplOK, tplIDs := templateMatches(blk, s.words); tplOK != nil {
-			for i := range mask {
-				mask[i] = tplOK[tplIDs[i]]
+	exact := evalBlock(s.filter, blk, stream, mask)
+	cols := blk.Columns()
+	msgCol := blk.Column(storage.MsgField) // nil when not decoded or absent
+	if exact && s.output != nil {
+		cols = cols[:0:0]
+		msgCol = nil
+		for _, name := range s.output {
+			if name == storage.MsgField {
+				msgCol = blk.Column(storage.MsgField)
+			} else if c := blk.DecodedColumn(name); c != nil {
+				cols = append(cols, c)
 			}
 		}
 	}
-	exact := evalBlock(s.filter, blk, stream, mask)
+	scratch := make([]model.Field, 0, 2+len(meta.StreamFields)+len(cols))
 	for r := 0; r < blk.Len(); r++ {
 		if !mask[r] {
 			continue // decided without building the row
@@ -200,7 +205,7 @@ func (s *source) addBlock(blk *storage.Block) {
 			if c.Name() == storage.MsgField {
 				continue
 			}
-			if v := c.Value(r); v != "" {
+			if v := c.ValueAt(r); v != "" {
 				fields = append(fields, model.Field{Name: c.Name(), Value: v})
 			}
 		}
@@ -213,6 +218,10 @@ func (s *source) addBlock(blk *storage.Block) {
 		row.Pos = query.Pos{Partition: int32(s.bi<<16 | pos.Partition), Offset: pos.Offset}
 		s.batch = append(s.batch, row)
 	}
+	if err := blk.Err(); err != nil {
+		return fmt.Errorf("read block %d: %w", blk.Index(), err)
+	}
+	return nil
 }
 
 // add converts a stored row and keeps it when the filter matches.

@@ -4,6 +4,8 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/logbucket/logbucket/internal/model"
 )
@@ -14,10 +16,20 @@ type Block struct {
 	meta  BlockMeta
 	index int
 	times []int64
-	parts []int32
-	offs  []int64
 	msg   *Column
 	cols  []*Column // named columns that were decoded, sorted by name
+	// refOnly holds the undecoded columns the message references that
+	// were not requested (see Column.raw).
+	refOnly []*Column
+
+	// The positions are decoded on the first Position call: most queries
+	// never need them.
+	posOnce    sync.Once
+	posPayload []byte
+	posCorrupt func(error) error
+	posErr     atomic.Pointer[error]
+	parts      []int32
+	offs       []int64
 }
 
 // Index returns the block's number in its part.
@@ -36,7 +48,30 @@ func (b *Block) Time(i int) int64 { return b.times[i] }
 func (b *Block) Times() []int64 { return b.times }
 
 // Position returns row i's commit-log position.
-func (b *Block) Position(i int) Position { return Position{int(b.parts[i]), b.offs[i]} }
+func (b *Block) Position(i int) Position {
+	b.loadPositions()
+	return Position{int(b.parts[i]), b.offs[i]}
+}
+
+// loadPositions decodes the position column once; on damage every
+// position reads as (0, 0) and Err reports it.
+func (b *Block) loadPositions() {
+	b.posOnce.Do(func() {
+		if b.parts != nil {
+			return
+		}
+		d := &decoder{b: b.posPayload}
+		b.parts, b.offs = decodePositions(d, len(b.times), b.times)
+		if err := d.done("column"); err != nil {
+			if b.posCorrupt != nil {
+				err = b.posCorrupt(err)
+			}
+			b.posErr.Store(&err)
+			b.parts, b.offs = make([]int32, len(b.times)), make([]int64, len(b.times))
+		}
+		b.posPayload = nil
+	})
+}
 
 // Msg returns row i's message ("" when the message was not requested).
 func (b *Block) Msg(i int) string {
@@ -69,6 +104,24 @@ func (b *Block) Column(name string) *Column {
 	return nil
 }
 
+// DecodedColumn returns a decoded ordinary column (not the message, not a
+// stream field), nil when the block has none of that name or it was not
+// requested.
+func (b *Block) DecodedColumn(name string) *Column { return b.field(name) }
+
+// refColumn finds a column a pattern message references.
+func (b *Block) refColumn(name string) *Column {
+	if c := b.field(name); c != nil {
+		return c
+	}
+	for _, c := range b.refOnly {
+		if c.name == name {
+			return c
+		}
+	}
+	return nil
+}
+
 func (b *Block) field(name string) *Column {
 	i, ok := slices.BinarySearchFunc(b.cols, name, func(c *Column, n string) int { return strings.Compare(c.name, n) })
 	if !ok {
@@ -93,6 +146,25 @@ func (b *Block) Value(name string, i int) string {
 	return ""
 }
 
+// Err returns the first damage found while building values lazily (see
+// Column.Err), nil if none so far. Check it after using a block's values.
+func (b *Block) Err() error {
+	if e := b.posErr.Load(); e != nil {
+		return *e
+	}
+	if b.msg != nil {
+		if err := b.msg.Err(); err != nil {
+			return err
+		}
+	}
+	for _, c := range b.cols {
+		if err := c.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Columns returns the decoded ordinary columns, sorted by name (not the
 // message, not the stream fields). Shared: do not modify.
 func (b *Block) Columns() []*Column { return b.cols }
@@ -112,7 +184,8 @@ func (b *Block) Record(i int) model.Record {
 
 // Row rebuilds row i with its position.
 func (b *Block) Row(i int) Row {
-	return Row{Partition: int(b.parts[i]), Offset: b.offs[i], Record: b.Record(i)}
+	pos := b.Position(i)
+	return Row{Partition: pos.Partition, Offset: pos.Offset, Record: b.Record(i)}
 }
 
 // blockColumn is a column entry of a block header.
@@ -204,10 +277,11 @@ func decodeTime(d *decoder, e *blockEntry) []int64 {
 	return times
 }
 
-// decodePositions decodes the position column and checks the row order.
-func decodePositions(d *decoder, e *blockEntry, times []int64) ([]int32, []int64) {
-	parts := readInts(d, e.Rows, nil)
-	offs := readInts(d, e.Rows, nil)
+// decodePositions decodes the position column of n rows and checks the
+// row order.
+func decodePositions(d *decoder, n int, times []int64) ([]int32, []int64) {
+	parts := readInts(d, n, nil)
+	offs := readInts(d, n, nil)
 	if d.err != nil {
 		return nil, nil
 	}

@@ -56,6 +56,38 @@ type Column struct {
 	pat  *patternData
 	once sync.Once
 	rows rowRanks // ValueAt's per-row view of pat
+	// raw is the undecoded payload of a column only a pattern message
+	// references (rawLimit bounds its values' bytes); refValues decodes it.
+	raw      []byte
+	rawLimit int
+}
+
+// refValues returns the values of a column a pattern references,
+// decoding a raw one.
+func (c *Column) refValues() ([]string, error) {
+	if c.raw == nil {
+		return c.Values(), nil
+	}
+	d := &decoder{b: c.raw}
+	col := decodeValues(d, c.enc, c.n, c.rawLimit, func(string) *Column { return nil })
+	if err := d.done("column " + c.name); err != nil {
+		return nil, err
+	}
+	return col.Values(), nil
+}
+
+// Err reports damage found after decoding: a pattern column reads its
+// variables on first use, and if they turn out damaged every value of the
+// column reads as "" and Err returns an error wrapping ErrCorrupt. Nil
+// until then, and always nil for other encodings.
+func (c *Column) Err() error {
+	if c.pat == nil {
+		return nil
+	}
+	if e := c.pat.err.Load(); e != nil {
+		return *e
+	}
+	return nil
 }
 
 // Name returns the field name (MsgField for the message).

@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"encoding/binary"
 	"slices"
+	"sync"
+	"sync/atomic"
 )
 
 // EncPattern splits each value into a template and variables. A word is a
@@ -278,7 +280,7 @@ type tplOp struct {
 
 type template struct {
 	text       string
-	ops        []tplOp
+	ops        []tplOp // built with the variables (patternData.load)
 	litLen     int
 	ints, strs int // slots
 	refs       [maxRefs]int
@@ -287,35 +289,48 @@ type template struct {
 	count      int // rows
 }
 
-// patternData is a decoded pattern column, before its values are built.
+// patternData is a decoded pattern column. Decoding reads the templates
+// and each row's template eagerly (filters on templates need nothing
+// else); the variables and the referenced columns' values are read on
+// the first use of a value (load), so a query whose filters are decided by
+// the templates never pays for them.
 type patternData struct {
-	tpls  []template
-	ids   []uint32
-	ints  []uint64
-	strs  []string
-	refs  [][]string
-	total int // bytes of all values
+	tpls    []template
+	texts   []string // tpls[i].text, for Pattern
+	ids     []uint32
+	refCols []*Column
+	vars    []byte // the integer and string streams, still packed
+	nInts   int
+	nStrs   int
+	limit   int
+	litSize int // bytes of all rows' literal text
+	// corrupt wraps damage found by load with where it is (the part's
+	// CorruptionError); nil leaves it as is.
+	corrupt func(error) error
+
+	loadOnce sync.Once
+	ints     []uint64
+	strs     []string
+	refs     [][]string
+	total    int                   // bytes of all values
+	err      atomic.Pointer[error] // set by load when the variables are damaged
 }
 
-// parseTemplate parses template t, appending its steps to ops (shared by
-// all templates of a column, to allocate once).
-func parseTemplate(t string, nrefs int, ops []tplOp) (template, []tplOp, error) {
-	tp := template{text: t}
-	first := len(ops)
-	lit := 0
+// countCodes scans template t: the number of each kind of variable code
+// and the bytes of literal text.
+func countCodes(t string, nrefs int, tp *template) error {
 	for i := 0; i < len(t); i++ {
-		// Skip 8 bytes at a time while they are ASCII (no code byte).
-		for i+8 <= len(t) && le64(t, i)&0x8080808080808080 == 0 {
+		// Skip 8 bytes at a time while none is a code byte (>= 0xF8).
+		for i+8 <= len(t) && !hasCodeByte(le64(t, i)) {
 			i += 8
 		}
 		if i >= len(t) {
 			break
 		}
 		c := t[i]
-		if c < patternFirstCode {
-			continue
-		}
 		switch {
+		case c < patternFirstCode:
+			continue
 		case c == codeInt:
 			tp.ints++
 		case c == codeStr:
@@ -323,28 +338,50 @@ func parseTemplate(t string, nrefs int, ops []tplOp) (template, []tplOp, error) 
 		case c >= codeRef0 && int(c-codeRef0) < nrefs:
 			tp.refs[c-codeRef0]++
 		default:
-			return tp, ops, dataErrorf("template code %#x with %d references", c, nrefs)
+			return dataErrorf("template code %#x with %d references", c, nrefs)
 		}
-		ops = append(ops, tplOp{lit: t[lit:i], code: c})
-		tp.litLen += i - lit
-		lit = i + 1
+		tp.litLen--
 	}
-	ops = append(ops, tplOp{lit: t[lit:]})
-	tp.litLen += len(t) - lit
-	tp.ops = ops[first:len(ops):len(ops)]
-	return tp, ops, nil
+	tp.litLen += len(t)
+	return nil
+}
+
+// hasCodeByte reports whether any byte of the 8 in x is >= 0xF8.
+func hasCodeByte(x uint64) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	y := (x & (0xF8 * ones)) ^ (0xF8 * ones) // zero bytes where the top 5 bits are set
+	return (y-ones)&^y&highs != 0
+}
+
+// templateOps splits template t into its steps, appending them to ops.
+func templateOps(t string, ops []tplOp) []tplOp {
+	lit := 0
+	for i := 0; i < len(t); i++ {
+		for i+8 <= len(t) && !hasCodeByte(le64(t, i)) {
+			i += 8
+		}
+		if i >= len(t) {
+			break
+		}
+		if c := t[i]; c >= patternFirstCode {
+			ops = append(ops, tplOp{lit: t[lit:i], code: c})
+			lit = i + 1
+		}
+	}
+	return append(ops, tplOp{lit: t[lit:]})
 }
 
 // decodePattern decodes an EncPattern column; cols looks up the
-// referenced columns of the block (already decoded). It checks
-// everything; building the values is left to the first Values call.
+// referenced columns of the block (already decoded). It checks the
+// templates and template ids; the variables are checked when first used
+// (Column.Err reports damage found then).
 func decodePattern(d *decoder, n, limit int, cols func(string) *Column) *Column {
 	nrefs := int(d.byte())
 	if d.err == nil && nrefs > maxRefs {
 		d.fail("%d references", nrefs)
 	}
-	pd := &patternData{refs: make([][]string, nrefs)}
-	for i := range pd.refs {
+	pd := &patternData{refCols: make([]*Column, nrefs), limit: limit}
+	for i := range pd.refCols {
 		name := d.str(maxNameLen)
 		if d.err != nil {
 			return nil
@@ -354,9 +391,9 @@ func decodePattern(d *decoder, n, limit int, cols func(string) *Column) *Column 
 			d.fail("reference to missing column %q", name)
 			return nil
 		}
-		pd.refs[i] = c.Values()
+		pd.refCols[i] = c
 	}
-	if pd.tpls = readTemplates(d, n, nrefs, limit); d.err != nil {
+	if pd.tpls, pd.texts = readTemplates(d, n, limit); d.err != nil {
 		return nil
 	}
 	T := len(pd.tpls)
@@ -371,57 +408,143 @@ func decodePattern(d *decoder, n, limit int, cols func(string) *Column) *Column 
 			return nil
 		}
 		pd.ids[r] = uint32(id)
-		tp := &pd.tpls[id]
-		tp.count++
-		pd.total += tp.litLen
-		for ref := range pd.refs {
-			pd.total += tp.refs[ref] * len(pd.refs[ref][r])
-		}
 	}
-	nInts, nStrs := 0, 0
-	for i := range pd.tpls {
-		tp := &pd.tpls[i]
-		tp.intBase, tp.strBase = nInts, nStrs
-		nInts += tp.count * tp.ints
-		nStrs += tp.count * tp.strs
-		if nInts > maxPatternVars || nStrs > maxPatternVars {
-			d.fail("more than %d variables", maxPatternVars)
-			return nil
-		}
-	}
-	var digits, strBytes int
-	pd.ints, digits = readSlots(d, pd.tpls, nInts)
-	pd.strs, strBytes = readStrSlots(d, pd.tpls, nStrs, limit)
+	start := d.off
+	skipPacked(d)
+	skipPacked(d)
 	if d.err != nil {
 		return nil
 	}
-	pd.total += digits + strBytes
-	if pd.total > limit {
-		d.fail("pattern column of %d bytes exceeds %d", pd.total, limit)
-		return nil
-	}
+	pd.vars = d.b[start:d.off:d.off]
 	return &Column{enc: EncPattern, n: n, pat: pd}
 }
 
-// readTemplates reads the template count and stream and parses them.
-func readTemplates(d *decoder, n, nrefs, limit int) []template {
+// skipPacked steps over a packed byte stream without decoding it.
+func skipPacked(d *decoder) {
+	mode := d.byte()
+	rawLen := d.uvarint()
+	switch {
+	case d.err != nil:
+	case mode == packRaw:
+		d.bytes(int(min(rawLen, uint64(d.remaining()+1))))
+	case mode == packRLE:
+		d.byte()
+	case mode == packZstd || mode == packHuff:
+		d.bytes(d.uvarintMax(uint64(d.remaining()), "encoded stream length"))
+	default:
+		d.fail("unknown stream mode %d", mode)
+	}
+}
+
+// load reads the variables and the referenced columns' values, once. On
+// damage it sets pd.err and leaves every variable empty.
+func (pd *patternData) load() {
+	pd.loadOnce.Do(func() {
+		if err := pd.layout(); err != nil {
+			pd.fail(err)
+			return
+		}
+		d := &decoder{b: pd.vars}
+		var digits, strBytes int
+		pd.ints, digits = readSlots(d, pd.tpls, pd.nInts)
+		pd.strs, strBytes = readStrSlots(d, pd.tpls, pd.nStrs, pd.limit)
+		if err := d.done("pattern variables"); err != nil {
+			pd.fail(err)
+			return
+		}
+		pd.refs = make([][]string, len(pd.refCols))
+		pd.total = pd.litSize + digits + strBytes
+		for i, c := range pd.refCols {
+			vals, err := c.refValues()
+			if err != nil {
+				pd.fail(err)
+				return
+			}
+			pd.refs[i] = vals
+		}
+		ops := 0
+		for i := range pd.tpls {
+			tp := &pd.tpls[i]
+			ops += tp.ints + tp.strs + 1
+			for ref := range pd.refs {
+				ops += tp.refs[ref]
+			}
+		}
+		all := make([]tplOp, 0, ops)
+		for i := range pd.tpls {
+			first := len(all)
+			all = templateOps(pd.tpls[i].text, all)
+			pd.tpls[i].ops = all[first:len(all):len(all)]
+		}
+		for r, id := range pd.ids {
+			tp := &pd.tpls[id]
+			for ref := range pd.refs {
+				pd.total += tp.refs[ref] * len(pd.refs[ref][r])
+			}
+		}
+		if pd.total > pd.limit {
+			pd.fail(dataErrorf("pattern column of %d bytes exceeds %d", pd.total, pd.limit))
+		}
+	})
+}
+
+// layout counts each template's variables and rows and places its slots
+// in the variable streams.
+func (pd *patternData) layout() error {
+	nrefs := len(pd.refCols)
+	for i := range pd.tpls {
+		if err := countCodes(pd.tpls[i].text, nrefs, &pd.tpls[i]); err != nil {
+			return err
+		}
+	}
+	for _, id := range pd.ids {
+		tp := &pd.tpls[id]
+		tp.count++
+		pd.litSize += tp.litLen
+	}
+	if pd.litSize > pd.limit {
+		return dataErrorf("pattern column of %d bytes exceeds %d", pd.litSize, pd.limit)
+	}
+	for i := range pd.tpls {
+		tp := &pd.tpls[i]
+		tp.intBase, tp.strBase = pd.nInts, pd.nStrs
+		pd.nInts += tp.count * tp.ints
+		pd.nStrs += tp.count * tp.strs
+		if pd.nInts > maxPatternVars || pd.nStrs > maxPatternVars {
+			return dataErrorf("more than %d variables", maxPatternVars)
+		}
+	}
+	return nil
+}
+
+// fail records damage found while loading: every variable reads empty.
+func (pd *patternData) fail(err error) {
+	if pd.corrupt != nil {
+		err = pd.corrupt(err)
+	}
+	pd.err.Store(&err)
+	// Every template becomes one empty literal: no variable is read.
+	for i := range pd.tpls {
+		pd.tpls[i].ops = []tplOp{{}}
+	}
+	pd.total = 0
+}
+
+// readTemplates reads the template count and stream and splits it. The
+// template texts alias the decoded stream; their variable codes are
+// checked by load.
+func readTemplates(d *decoder, n, limit int) ([]template, []string) {
 	T := d.uvarintMax(uint64(n), "template count")
 	if d.err == nil && T == 0 {
 		d.fail("no templates")
 	}
 	raw := unpack(d, -1, limit+T*binary.MaxVarintLen64)
 	if d.err != nil {
-		return nil
+		return nil, nil
 	}
-	arena := string(raw)
+	arena := unsafeString(raw) // raw is never modified: fresh or a read buffer
 	tpls := make([]template, T)
-	codes := 0
-	for _, c := range raw {
-		if c >= patternFirstCode {
-			codes++
-		}
-	}
-	ops := make([]tplOp, 0, codes+T)
+	texts := make([]string, T)
 	td := decoder{b: raw}
 	for i := range tpls {
 		l := td.uvarintMax(uint64(len(raw)), "template length")
@@ -429,21 +552,16 @@ func readTemplates(d *decoder, n, nrefs, limit int) []template {
 		td.bytes(l)
 		if td.err != nil {
 			d.err = td.err
-			return nil
+			return nil, nil
 		}
-		tp, more, err := parseTemplate(arena[pos:pos+l], nrefs, ops)
-		ops = more
-		if err != nil {
-			d.err = err
-			return nil
-		}
-		tpls[i] = tp
+		texts[i] = arena[pos : pos+l]
+		tpls[i].text = texts[i]
 	}
 	if err := td.done("templates"); err != nil {
 		d.err = err
-		return nil
+		return nil, nil
 	}
-	return tpls
+	return tpls, texts
 }
 
 // readSlots reads the integer variables; it also returns their digits.
@@ -498,7 +616,7 @@ func readStrSlots(d *decoder, tpls []template, total, limit int) ([]string, int)
 	if d.err != nil {
 		return nil, 0
 	}
-	arena := string(raw)
+	arena := unsafeString(raw)
 	vals := make([]string, total)
 	sd := decoder{b: raw}
 	size := 0
@@ -524,6 +642,7 @@ func readStrSlots(d *decoder, tpls []template, total, limit int) ([]string, int)
 // when it was decoded).
 func (c *Column) materialize() {
 	pd := c.pat
+	pd.load()
 	rank := make([]int, len(pd.tpls))
 	arena := make([]byte, pd.total)
 	values := make([]string, len(pd.ids))
@@ -586,11 +705,7 @@ func (c *Column) Pattern() (p Pattern, ok bool) {
 	if c.pat == nil {
 		return Pattern{}, false
 	}
-	tpls := make([]string, len(c.pat.tpls))
-	for i := range tpls {
-		tpls[i] = c.pat.tpls[i].text
-	}
-	return Pattern{Templates: tpls, IDs: c.pat.ids}, true
+	return Pattern{Templates: c.pat.texts, IDs: c.pat.ids}, true
 }
 
 // TemplateText returns a template with each variable byte replaced by

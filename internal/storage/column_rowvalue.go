@@ -20,6 +20,7 @@ func (c *Column) ValueAt(i int) string {
 	}
 	c.rows.once.Do(func() {
 		pd := c.pat
+		pd.load()
 		rank := make([]int32, len(pd.tpls))
 		c.rows.ranks = make([]int32, len(pd.ids))
 		for r, id := range pd.ids {

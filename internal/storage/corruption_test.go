@@ -39,7 +39,10 @@ func readEverything(data []byte, verify bool) error {
 			continue
 		}
 		for r := 0; r < b.Len(); r++ {
-			b.Record(r)
+			b.Row(r)
+		}
+		if err := b.Err(); err != nil {
+			keep(err)
 		}
 		if _, err := p.ReadBlock(i, []string{MsgField}); err != nil {
 			keep(err)

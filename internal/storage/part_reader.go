@@ -285,6 +285,12 @@ func (p *Part) ReadBlock(i int, columns []string) (*Block, error) {
 			msgCol = c
 			continue
 		}
+		if c.role == roleField && !want(c) {
+			// Only the message's references need it, and only when its
+			// values are built: decoded then (patternData.load).
+			b.refOnly = append(b.refOnly, &Column{name: c.name, enc: c.enc, n: e.Rows, raw: payloads[k], rawLimit: limit})
+			continue
+		}
 		if err := p.decodeColumn(section, c, payloads[k], e, b, limit); err != nil {
 			return nil, err
 		}
@@ -361,12 +367,19 @@ func (p *Part) decodeColumn(section string, c *blockColumn, payload []byte, e *b
 	case roleTime:
 		b.times = decodeTime(d, e)
 	case rolePos:
-		if b.times != nil {
-			b.parts, b.offs = decodePositions(d, e, b.times)
-		}
+		// Decoded on first use (Block.Position); the payload is checked
+		// by its CRC already.
+		b.posPayload = payload
+		where, start := fmt.Sprintf("%s column %s", section, colName(c)), c.start
+		b.posCorrupt = func(err error) error { return p.corrupt(where, start, err) }
+		return nil
 	default:
-		col := decodeValues(d, c.enc, n, limit, b.field)
+		col := decodeValues(d, c.enc, n, limit, b.refColumn)
 		if d.err == nil {
+			if col.pat != nil {
+				where, start := fmt.Sprintf("%s column %s", section, colName(c)), c.start
+				col.pat.corrupt = func(err error) error { return p.corrupt(where, start, err) }
+			}
 			col.name = c.name
 			if c.role == roleMsg {
 				col.name = MsgField

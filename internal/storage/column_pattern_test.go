@@ -1,0 +1,96 @@
+package storage
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+)
+
+// patternColumn encodes values as EncPattern and decodes them again.
+func patternColumn(t *testing.T, values []string) *Column {
+	t.Helper()
+	out, enc, _, _ := newColEncoder(2).appendColumn(nil, values, true, nil)
+	if enc != EncPattern {
+		t.Fatalf("encoding %v, want pattern", enc)
+	}
+	d := &decoder{b: out}
+	col := decodeValues(d, enc, len(values), 1<<20, func(string) *Column { return nil })
+	if err := d.done("column"); err != nil {
+		t.Fatal(err)
+	}
+	return col
+}
+
+func TestPatternVariablesDecodedOnFirstUse(t *testing.T) {
+	var values []string
+	for i := range 40 {
+		values = append(values, fmt.Sprintf("took %d ms for id=x%dy", i*3, i*999))
+	}
+	col := patternColumn(t, values)
+	if col.pat.ints != nil || col.pat.strs != nil {
+		t.Fatal("variables decoded before any value was used")
+	}
+	p, _ := col.Pattern()
+	if len(p.Templates) == 0 || len(p.IDs) != len(values) {
+		t.Fatalf("pattern view: %d templates, %d ids", len(p.Templates), len(p.IDs))
+	}
+	if got := col.ValueAt(7); got != values[7] {
+		t.Fatalf("ValueAt(7) = %q, want %q", got, values[7])
+	}
+	for i, v := range col.Values() {
+		if v != values[i] {
+			t.Fatalf("row %d = %q, want %q", i, v, values[i])
+		}
+	}
+	if err := col.Err(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestPatternDamagedVariablesReportedLazily(t *testing.T) {
+	var values []string
+	for i := range 40 {
+		values = append(values, fmt.Sprintf("took %d ms for id=x%dy", i*3, i*999))
+	}
+	col := patternColumn(t, values)
+	// Two well-formed but empty packed streams where the variables should
+	// be: decoding succeeded, using a value finds the damage.
+	col.pat.vars = []byte{packRaw, 0, packRaw, 0}
+	col.pat.corrupt = func(err error) error {
+		return &CorruptionError{Path: "p", Section: "block 0 column _msg", Err: err}
+	}
+	if err := col.Err(); err != nil {
+		t.Fatalf("Err before use = %v", err)
+	}
+	for i := range values {
+		if v := col.ValueAt(i); v != "" {
+			t.Fatalf("damaged row %d reads %q, want empty", i, v)
+		}
+	}
+	if v := col.Values(); len(v) != len(values) || v[0] != "" {
+		t.Fatalf("Values = %q", v[:1])
+	}
+	err := col.Err()
+	if !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("Err = %v, want ErrCorrupt", err)
+	}
+	blk := &Block{msg: col}
+	if !errors.Is(blk.Err(), ErrCorrupt) {
+		t.Fatalf("Block.Err = %v", blk.Err())
+	}
+}
+
+func TestHasCodeByte(t *testing.T) {
+	for i := 0; i < 8; i++ {
+		for _, c := range []byte{0x00, 0x7F, 0x80, 0xED, 0xF7, 0xF8, 0xFA, 0xFF} {
+			var b [8]byte
+			for k := range b {
+				b[k] = 'a'
+			}
+			b[i] = c
+			if got, want := hasCodeByte(le64(string(b[:]), 0)), c >= 0xF8; got != want {
+				t.Errorf("byte %#x at %d: hasCodeByte = %v, want %v", c, i, got, want)
+			}
+		}
+	}
+}
