@@ -169,16 +169,22 @@ func (bf *blockFilter) leaf(f query.Filter, field string, mask []bool) {
 // constValue returns the value of a field every row of the block shares:
 // _stream, a stream field, a constant column, or a column the block lacks.
 func (bf *blockFilter) constValue(field string) (string, bool) {
+	return constValue(bf.blk, bf.stream, field)
+}
+
+// constValue returns the value of a field every row of blk shares (see
+// blockFilter.constValue); stream is the block's `_stream`.
+func constValue(blk *storage.Block, stream, field string) (string, bool) {
 	if field == "_stream" {
-		return bf.stream, true
+		return stream, true
 	}
-	meta := bf.blk.Meta()
+	meta := blk.Meta()
 	for _, s := range meta.StreamFields {
 		if s.Name == field {
 			return s.Value, true
 		}
 	}
-	col := bf.blk.Column(field)
+	col := blk.Column(field)
 	if col == nil {
 		return "", true
 	}

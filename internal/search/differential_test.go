@@ -95,7 +95,7 @@ func genFilter(r *rand.Rand, depth int) string {
 // genQuery adds a random pipe to a random filter.
 func genQuery(r *rand.Rand) string {
 	q := genFilter(r, 2)
-	switch r.IntN(9) {
+	switch r.IntN(15) {
 	case 0:
 		q += " | stats count() n"
 	case 1:
@@ -112,6 +112,16 @@ func genQuery(r *rand.Rand) string {
 		q += " | stats by (_time:6h) count() n"
 	case 7:
 		q += " | fields _time, level, _msg"
+	case 9:
+		q += " | stats by (service, _time:1h) count() n"
+	case 10:
+		q += " | stats by (user_id) count() n, count() m"
+	case 11:
+		q += " | stats by (_stream, level) count()"
+	case 12:
+		q += " | stats by (_time:month) count() n"
+	case 13:
+		q += " | stats by (latency:100, level) count() n | sort by (n desc, latency, level) | limit 5"
 	}
 	return q
 }

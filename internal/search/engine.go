@@ -42,6 +42,15 @@ func (e *Engine) Search(ctx context.Context, req Request, out func(query.Row) er
 	src := &source{e: e, buckets: buckets, plan: newPlan(q.Filter, req.Start, req.End), filter: q.Filter,
 		columns: neededColumns(q), output: outputColumns(q)}
 	defer src.close()
+	if len(q.Pipes) > 0 {
+		if ps, isStats := q.Pipes[0].(*query.PipeStats); isStats {
+			if cs, ok := query.NewCountStats(ps, req.Limits); ok {
+				// The stats pipe runs inside the source; the rest on its rows.
+				rest := &query.Query{Filter: &query.FilterAny{}, Pipes: q.Pipes[1:]}
+				return query.Run(ctx, rest, newCountSource(src, cs), req.Limits, out)
+			}
+		}
+	}
 	return query.Run(ctx, q, src, req.Limits, out)
 }
 
@@ -64,6 +73,10 @@ type source struct {
 	filter  query.Filter
 	columns []string // to decode; nil for all
 	output  []string // the pipes read; nil for all
+	// blockFn and rowFn, when set, take each candidate block and each
+	// matching tail row instead of the batch (countSource).
+	blockFn func(*storage.Block) error
+	rowFn   func(*query.Row) error
 
 	bi    int // current bucket index
 	snap  *indexer.Snapshot
@@ -148,7 +161,12 @@ func (s *source) step() (rows []query.Row, done bool, err error) {
 		if err != nil {
 			return nil, false, fmt.Errorf("read block %d of %s: %w", i, part.Path(), err)
 		}
-		if err := s.addBlock(blk); err != nil {
+		if s.blockFn != nil {
+			err = s.blockFn(blk)
+		} else {
+			err = s.addBlock(blk)
+		}
+		if err != nil {
 			return nil, false, err
 		}
 		return s.batch, false, nil
@@ -157,12 +175,41 @@ func (s *source) step() (rows []query.Row, done bool, err error) {
 		s.tail = true
 		for i := range s.snap.Tail {
 			if s.plan.timeOverlaps(s.snap.Tail[i].Record.Time, s.snap.Tail[i].Record.Time) {
-				s.add(&s.snap.Tail[i])
+				if err := s.add(&s.snap.Tail[i]); err != nil {
+					return nil, false, err
+				}
 			}
 		}
 		return s.batch, true, nil
 	}
 	return nil, true, nil
+}
+
+// blockStream returns the `_stream` value of a block's rows.
+func blockStream(blk *storage.Block) string { return model.StreamString(blk.Meta().StreamFields) }
+
+// buildRow builds row r of blk from the message column and cols into
+// fields (reused: the row aliases it).
+func buildRow(blk *storage.Block, stream string, msgCol *storage.Column, cols []*storage.Column, r int, fields []model.Field) query.Row {
+	if msg := msgAt(msgCol, r); msg != "" {
+		fields = append(fields, model.Field{Name: "_msg", Value: msg})
+	}
+	fields = append(fields, model.Field{Name: "_stream", Value: stream})
+	fields = append(fields, blk.Meta().StreamFields...)
+	for _, c := range cols {
+		if c.Name() == storage.MsgField {
+			continue
+		}
+		if v := c.ValueAt(r); v != "" {
+			fields = append(fields, model.Field{Name: c.Name(), Value: v})
+		}
+	}
+	return query.Row{Time: blk.Time(r), Fields: fields}
+}
+
+// blockRow builds row r of blk with every decoded column into fields.
+func (s *source) blockRow(blk *storage.Block, stream string, r int, fields []model.Field) query.Row {
+	return buildRow(blk, stream, blk.Column(storage.MsgField), blk.Columns(), r, fields)
 }
 
 // addBlock keeps the block's rows that match. It decides the filter
@@ -171,7 +218,7 @@ func (s *source) step() (rows []query.Row, done bool, err error) {
 // is exact, else with every decoded column to match the filter on.
 func (s *source) addBlock(blk *storage.Block) error {
 	meta := blk.Meta()
-	stream := model.StreamString(meta.StreamFields)
+	stream := blockStream(blk)
 	mask := make([]bool, blk.Len())
 	for i := range mask {
 		mask[i] = true
@@ -195,25 +242,11 @@ func (s *source) addBlock(blk *storage.Block) error {
 		if !mask[r] {
 			continue // decided without building the row
 		}
-		fields := scratch[:0]
-		if msg := msgAt(msgCol, r); msg != "" {
-			fields = append(fields, model.Field{Name: "_msg", Value: msg})
-		}
-		fields = append(fields, model.Field{Name: "_stream", Value: stream})
-		fields = append(fields, meta.StreamFields...)
-		for _, c := range cols {
-			if c.Name() == storage.MsgField {
-				continue
-			}
-			if v := c.ValueAt(r); v != "" {
-				fields = append(fields, model.Field{Name: c.Name(), Value: v})
-			}
-		}
-		row := query.Row{Time: blk.Time(r), Fields: fields}
+		row := buildRow(blk, stream, msgCol, cols, r, scratch[:0])
 		if !exact && !s.filter.Match(&row) {
 			continue
 		}
-		row.Fields = append([]model.Field(nil), fields...)
+		row.Fields = append([]model.Field(nil), row.Fields...)
 		pos := blk.Position(r)
 		row.Pos = query.Pos{Partition: int32(s.bi<<16 | pos.Partition), Offset: pos.Offset}
 		s.batch = append(s.batch, row)
@@ -225,13 +258,17 @@ func (s *source) addBlock(blk *storage.Block) error {
 }
 
 // add converts a stored row and keeps it when the filter matches.
-func (s *source) add(sr *storage.Row) {
+func (s *source) add(sr *storage.Row) error {
 	row := query.RowFromRecord(&sr.Record)
 	if !s.filter.Match(&row) {
-		return
+		return nil
 	}
 	row.Pos = query.Pos{Partition: int32(s.bi<<16 | sr.Partition), Offset: sr.Offset}
+	if s.rowFn != nil {
+		return s.rowFn(&row)
+	}
 	s.batch = append(s.batch, row)
+	return nil
 }
 
 // msgAt builds row r's message alone (storage.Column.ValueAt), so rows a

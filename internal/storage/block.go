@@ -15,15 +15,21 @@ import (
 type Block struct {
 	meta  BlockMeta
 	index int
-	times []int64
 	msg   *Column
 	cols  []*Column // named columns that were decoded, sorted by name
 	// refOnly holds the undecoded columns the message references that
 	// were not requested (see Column.raw).
 	refOnly []*Column
 
-	// The positions are decoded on the first Position call: most queries
-	// never need them.
+	// The times are decoded on the first Time or Times call, the
+	// positions on the first Position call: many queries need neither.
+	timeOnce    sync.Once
+	timePayload []byte
+	timeEntry   *blockEntry
+	timeCorrupt func(error) error
+	timeErr     atomic.Pointer[error]
+	times       []int64
+
 	posOnce    sync.Once
 	posPayload []byte
 	posCorrupt func(error) error
@@ -39,13 +45,42 @@ func (b *Block) Index() int { return b.index }
 func (b *Block) Meta() *BlockMeta { return &b.meta }
 
 // Len returns the number of rows.
-func (b *Block) Len() int { return len(b.times) }
+func (b *Block) Len() int { return b.meta.Rows }
 
 // Time returns row i's time (unix ns).
-func (b *Block) Time(i int) int64 { return b.times[i] }
+func (b *Block) Time(i int) int64 {
+	b.loadTimes()
+	return b.times[i]
+}
 
 // Times returns every row's time, ascending. Shared: do not modify.
-func (b *Block) Times() []int64 { return b.times }
+func (b *Block) Times() []int64 {
+	b.loadTimes()
+	return b.times
+}
+
+// loadTimes decodes the time column once; on damage every time reads as
+// the block's MinTime and Err reports it.
+func (b *Block) loadTimes() {
+	b.timeOnce.Do(func() {
+		if b.times != nil {
+			return
+		}
+		d := &decoder{b: b.timePayload}
+		b.times = decodeTime(d, b.timeEntry)
+		if err := d.done("column"); err != nil {
+			if b.timeCorrupt != nil {
+				err = b.timeCorrupt(err)
+			}
+			b.timeErr.Store(&err)
+			b.times = make([]int64, b.meta.Rows)
+			for i := range b.times {
+				b.times[i] = b.meta.MinTime
+			}
+		}
+		b.timePayload = nil
+	})
+}
 
 // Position returns row i's commit-log position.
 func (b *Block) Position(i int) Position {
@@ -60,14 +95,15 @@ func (b *Block) loadPositions() {
 		if b.parts != nil {
 			return
 		}
+		times := b.Times()
 		d := &decoder{b: b.posPayload}
-		b.parts, b.offs = decodePositions(d, len(b.times), b.times)
+		b.parts, b.offs = decodePositions(d, len(times), times)
 		if err := d.done("column"); err != nil {
 			if b.posCorrupt != nil {
 				err = b.posCorrupt(err)
 			}
 			b.posErr.Store(&err)
-			b.parts, b.offs = make([]int32, len(b.times)), make([]int64, len(b.times))
+			b.parts, b.offs = make([]int32, b.meta.Rows), make([]int64, b.meta.Rows)
 		}
 		b.posPayload = nil
 	})
@@ -94,7 +130,7 @@ func (b *Block) Column(name string) *Column {
 	}
 	for _, f := range b.meta.StreamFields {
 		if f.Name == name {
-			values := make([]string, len(b.times))
+			values := make([]string, b.meta.Rows)
 			for i := range values {
 				values[i] = f.Value
 			}
@@ -149,6 +185,9 @@ func (b *Block) Value(name string, i int) string {
 // Err returns the first damage found while building values lazily (see
 // Column.Err), nil if none so far. Check it after using a block's values.
 func (b *Block) Err() error {
+	if e := b.timeErr.Load(); e != nil {
+		return *e
+	}
 	if e := b.posErr.Load(); e != nil {
 		return *e
 	}
@@ -173,7 +212,7 @@ func (b *Block) Columns() []*Column { return b.cols }
 // stream table, Fields lists the decoded non-empty columns sorted by
 // name (the input's field order is not kept).
 func (b *Block) Record(i int) model.Record {
-	r := model.Record{Time: b.times[i], Msg: b.Msg(i), Stream: b.meta.StreamFields}
+	r := model.Record{Time: b.Time(i), Msg: b.Msg(i), Stream: b.meta.StreamFields}
 	for _, c := range b.cols {
 		if v := c.Value(i); v != "" {
 			r.Fields = append(r.Fields, model.Field{Name: c.name, Value: v})

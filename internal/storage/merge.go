@@ -101,7 +101,7 @@ func (c *cursor) load() error {
 		c.nextBlk++
 		c.blk, c.row = blk, 0
 	}
-	c.time, c.pos = c.blk.times[c.row], c.blk.Position(c.row)
+	c.time, c.pos = c.blk.Time(c.row), c.blk.Position(c.row)
 	return nil
 }
 

@@ -365,7 +365,11 @@ func (p *Part) decodeColumn(section string, c *blockColumn, payload []byte, e *b
 	n := e.Rows
 	switch c.role {
 	case roleTime:
-		b.times = decodeTime(d, e)
+		// Decoded on first use (Block.Time); checked by its CRC already.
+		b.timePayload, b.timeEntry = payload, e
+		where, start := fmt.Sprintf("%s column %s", section, colName(c)), c.start
+		b.timeCorrupt = func(err error) error { return p.corrupt(where, start, err) }
+		return nil
 	case rolePos:
 		// Decoded on first use (Block.Position); the payload is checked
 		// by its CRC already.
