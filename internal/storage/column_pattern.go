@@ -295,8 +295,8 @@ type template struct {
 // the first use of a value (load), so a query whose filters are decided by
 // the templates never pays for them.
 type patternData struct {
-	tpls    []template
-	texts   []string // tpls[i].text, for Pattern
+	texts   []string   // the templates, for Pattern
+	tpls    []template // their layout, built by load
 	ids     []uint32
 	refCols []*Column
 	vars    []byte // the integer and string streams, still packed
@@ -393,10 +393,10 @@ func decodePattern(d *decoder, n, limit int, cols func(string) *Column) *Column 
 		}
 		pd.refCols[i] = c
 	}
-	if pd.tpls, pd.texts = readTemplates(d, n, limit); d.err != nil {
+	if pd.texts = readTemplates(d, n, limit); d.err != nil {
 		return nil
 	}
-	T := len(pd.tpls)
+	T := len(pd.texts)
 	ids := readInts(d, n, nil)
 	if d.err != nil {
 		return nil
@@ -492,7 +492,9 @@ func (pd *patternData) load() {
 // in the variable streams.
 func (pd *patternData) layout() error {
 	nrefs := len(pd.refCols)
+	pd.tpls = make([]template, len(pd.texts))
 	for i := range pd.tpls {
+		pd.tpls[i].text = pd.texts[i]
 		if err := countCodes(pd.tpls[i].text, nrefs, &pd.tpls[i]); err != nil {
 			return err
 		}
@@ -524,6 +526,9 @@ func (pd *patternData) fail(err error) {
 	}
 	pd.err.Store(&err)
 	// Every template becomes one empty literal: no variable is read.
+	if len(pd.tpls) != len(pd.texts) {
+		pd.tpls = make([]template, len(pd.texts))
+	}
 	for i := range pd.tpls {
 		pd.tpls[i].ops = []tplOp{{}}
 	}
@@ -533,35 +538,33 @@ func (pd *patternData) fail(err error) {
 // readTemplates reads the template count and stream and splits it. The
 // template texts alias the decoded stream; their variable codes are
 // checked by load.
-func readTemplates(d *decoder, n, limit int) ([]template, []string) {
+func readTemplates(d *decoder, n, limit int) []string {
 	T := d.uvarintMax(uint64(n), "template count")
 	if d.err == nil && T == 0 {
 		d.fail("no templates")
 	}
 	raw := unpack(d, -1, limit+T*binary.MaxVarintLen64)
 	if d.err != nil {
-		return nil, nil
+		return nil
 	}
 	arena := unsafeString(raw) // raw is never modified: fresh or a read buffer
-	tpls := make([]template, T)
 	texts := make([]string, T)
 	td := decoder{b: raw}
-	for i := range tpls {
+	for i := range texts {
 		l := td.uvarintMax(uint64(len(raw)), "template length")
 		pos := td.off
 		td.bytes(l)
 		if td.err != nil {
 			d.err = td.err
-			return nil, nil
+			return nil
 		}
 		texts[i] = arena[pos : pos+l]
-		tpls[i].text = texts[i]
 	}
 	if err := td.done("templates"); err != nil {
 		d.err = err
-		return nil, nil
+		return nil
 	}
-	return tpls, texts
+	return texts
 }
 
 // readSlots reads the integer variables; it also returns their digits.
