@@ -73,15 +73,16 @@ type source struct {
 	filter  query.Filter
 	columns []string // to decode; nil for all
 	output  []string // the pipes read; nil for all
-	// blockFn and rowFn, when set, take each candidate block and each
-	// matching tail row instead of the batch (countSource).
-	blockFn func(*storage.Block) error
-	rowFn   func(*query.Row) error
+	// work evaluates a block on a pipeline worker (default: rowWork);
+	// taskFn and rowFn, when set, take each evaluated block and each
+	// matching tail row instead of returning them (countSource).
+	work   blockWork
+	taskFn func(*blockTask) error
+	rowFn  func(*query.Row) error
 
 	bi    int // current bucket index
 	snap  *indexer.Snapshot
-	pi    int // next part of snap
-	bl    int // next block of the current part
+	pipe  *blockPipeline // the current snapshot's blocks; nil once done
 	tail  bool
 	batch []query.Row
 }
@@ -93,6 +94,10 @@ var _ query.ContextSource = (*source)(nil)
 func (s *source) FilterApplied() bool { return true }
 
 func (s *source) close() {
+	if s.pipe != nil {
+		s.pipe.close()
+		s.pipe = nil
+	}
 	if s.snap != nil {
 		s.snap.Release()
 		s.snap = nil
@@ -117,7 +122,11 @@ func (s *source) Next(ctx context.Context) ([]query.Row, error) {
 			if err != nil {
 				return nil, err
 			}
-			s.snap, s.pi, s.bl, s.tail = snap, 0, 0, false
+			s.snap, s.tail = snap, false
+			if s.work == nil {
+				s.work = s.rowWork
+			}
+			s.pipe = newBlockPipeline(ctx, snap, s.plan, s.work)
 		}
 		rows, done, err := s.step()
 		if err != nil {
@@ -133,43 +142,29 @@ func (s *source) Next(ctx context.Context) ([]query.Row, error) {
 	}
 }
 
-// step reads one block (or the tail) of the current snapshot.
+// step returns the rows of the next evaluated block of the current
+// snapshot, then those of its tail.
 func (s *source) step() (rows []query.Row, done bool, err error) {
 	s.batch = s.batch[:0]
-	for s.pi < len(s.snap.Parts) {
-		sp := s.snap.Parts[s.pi]
-		part := sp.Part.(*storage.Part)
-		metas := part.Blocks()
-		if s.bl == 0 && !s.plan.timeOverlaps(sp.MinTime, sp.MaxTime) {
-			s.pi++
-			continue
-		}
-		if s.bl >= len(metas) {
-			s.pi, s.bl = s.pi+1, 0
-			continue
-		}
-		i := s.bl
-		s.bl++
-		ok, err := s.plan.blockMayMatch(&metas[i], func() (*storage.Filter, error) { return part.CachedFilter(i) })
-		if err != nil {
-			return nil, false, fmt.Errorf("read filter of block %d of %s: %w", i, part.Path(), err)
-		}
-		if !ok {
-			continue
-		}
-		blk, err := part.ReadBlock(i, s.columns)
-		if err != nil {
-			return nil, false, fmt.Errorf("read block %d of %s: %w", i, part.Path(), err)
-		}
-		if s.blockFn != nil {
-			err = s.blockFn(blk)
-		} else {
-			err = s.addBlock(blk)
-		}
+	for s.pipe != nil {
+		t, err := s.pipe.next()
 		if err != nil {
 			return nil, false, err
 		}
-		return s.batch, false, nil
+		if t == nil {
+			s.pipe.close()
+			s.pipe = nil
+			break
+		}
+		if s.taskFn != nil {
+			if err := s.taskFn(t); err != nil {
+				return nil, false, err
+			}
+			continue
+		}
+		if len(t.rows) > 0 {
+			return t.rows, false, nil
+		}
 	}
 	if !s.tail {
 		s.tail = true
@@ -212,11 +207,22 @@ func (s *source) blockRow(blk *storage.Block, stream string, r int, fields []mod
 	return buildRow(blk, stream, blk.Column(storage.MsgField), blk.Columns(), r, fields)
 }
 
-// addBlock keeps the block's rows that match. It decides the filter
-// column by column on a row mask (evalBlock) and builds full rows only
-// for the rows left: with only the columns the pipes read when the mask
-// is exact, else with every decoded column to match the filter on.
-func (s *source) addBlock(blk *storage.Block) error {
+// rowWork is the row mode's blockWork: the matching rows of the block.
+func (s *source) rowWork(_ context.Context, t *blockTask) {
+	blk, err := readCandidate(t, s.plan, s.columns)
+	if err != nil || blk == nil {
+		t.err = err
+		return
+	}
+	t.rows, t.err = s.blockRows(blk, nil)
+}
+
+// blockRows appends the block's rows that match to dst. It decides the
+// filter column by column on a row mask (evalBlock) and builds full rows
+// only for the rows left: with only the columns the pipes read when the
+// mask is exact, else with every decoded column to match the filter on.
+// It is safe for concurrent use (it reads only immutable source state).
+func (s *source) blockRows(blk *storage.Block, dst []query.Row) ([]query.Row, error) {
 	meta := blk.Meta()
 	stream := blockStream(blk)
 	mask := make([]bool, blk.Len())
@@ -249,12 +255,12 @@ func (s *source) addBlock(blk *storage.Block) error {
 		row.Fields = append([]model.Field(nil), row.Fields...)
 		pos := blk.Position(r)
 		row.Pos = query.Pos{Partition: int32(s.bi<<16 | pos.Partition), Offset: pos.Offset}
-		s.batch = append(s.batch, row)
+		dst = append(dst, row)
 	}
 	if err := blk.Err(); err != nil {
-		return fmt.Errorf("read block %d: %w", blk.Index(), err)
+		return nil, fmt.Errorf("read block %d: %w", blk.Index(), err)
 	}
-	return nil
+	return dst, nil
 }
 
 // add converts a stored row and keeps it when the filter matches.

@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"math/bits"
+	"sync"
 
 	"github.com/logbucket/logbucket/internal/query"
 	"github.com/logbucket/logbucket/internal/storage"
@@ -18,12 +19,17 @@ import (
 // cannot decide exactly (evalBlock) and the unflushed tail are counted
 // row by row.
 type countSource struct {
-	src  *source
-	cs   *query.CountStats
-	by   []query.StatsBy
-	done bool
+	src    *source
+	cs     *query.CountStats
+	by     []query.StatsBy
+	done   bool
+	values []string // scratch of the consumer (row, takeTask)
 
-	// Scratch reused across blocks.
+	scratch sync.Pool // of *countScratch, one per worker at a time
+}
+
+// countScratch is a worker's reusable buffers.
+type countScratch struct {
 	codes  [][]int32
 	mask   []bool
 	counts []uint64
@@ -35,7 +41,9 @@ var _ query.FilteredSource = (*countSource)(nil)
 
 func newCountSource(src *source, cs *query.CountStats) *countSource {
 	c := &countSource{src: src, cs: cs, by: cs.By()}
-	src.blockFn = c.block
+	c.scratch.New = func() any { return &countScratch{} }
+	src.work = c.blockWork
+	src.taskFn = c.takeTask
 	src.rowFn = c.row
 	return c
 }
@@ -60,6 +68,21 @@ func (c *countSource) Next(ctx context.Context) ([]query.Row, error) {
 	}
 }
 
+// takeTask adds an evaluated block's groups (or its rows) in block order.
+func (c *countSource) takeTask(t *blockTask) error {
+	for _, g := range t.groups {
+		if err := c.cs.Add(g.values, g.n); err != nil {
+			return err
+		}
+	}
+	for i := range t.rows {
+		if err := c.row(&t.rows[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // row counts one matching row built from a stored record.
 func (c *countSource) row(r *query.Row) error {
 	c.values = c.values[:0]
@@ -77,28 +100,43 @@ type groupField struct {
 	value func(code int32) string
 }
 
+// blockWork is the count mode's blockWork: the block's groups in
+// first-seen order, or its matching rows when the filter needs them.
+func (c *countSource) blockWork(_ context.Context, t *blockTask) {
+	blk, err := readCandidate(t, c.src.plan, c.src.columns)
+	if err != nil || blk == nil {
+		t.err = err
+		return
+	}
+	sc := c.scratch.Get().(*countScratch)
+	defer c.scratch.Put(sc)
+	t.groups, t.rows, t.err = c.block(blk, sc)
+}
+
 // block counts the matching rows of blk per group.
-func (c *countSource) block(blk *storage.Block) error {
+func (c *countSource) block(blk *storage.Block, sc *countScratch) ([]groupCount, []query.Row, error) {
 	n := blk.Len()
-	c.mask = resize(c.mask, n)
-	for i := range c.mask {
-		c.mask[i] = true
+	sc.mask = resize(sc.mask, n)
+	for i := range sc.mask {
+		sc.mask[i] = true
 	}
 	stream := blockStream(blk)
-	if !evalBlock(c.src.filter, blk, stream, c.mask) {
-		return c.rowByRow(blk)
+	if !evalBlock(c.src.filter, blk, stream, sc.mask) {
+		rows, err := c.src.blockRows(blk, nil)
+		return nil, rows, err
 	}
 	fields := make([]groupField, len(c.by))
-	if len(c.codes) < len(c.by) {
-		c.codes = make([][]int32, len(c.by))
+	if len(sc.codes) < len(c.by) {
+		sc.codes = make([][]int32, len(c.by))
 	}
 	slots := uint64(1)
 	for i := range c.by {
-		c.codes[i] = resize(c.codes[i], n)
-		fields[i] = c.groupCodes(&c.by[i], blk, stream, c.codes[i])
+		sc.codes[i] = resize(sc.codes[i], n)
+		fields[i] = c.groupCodes(&c.by[i], blk, stream, sc.mask, sc.codes[i])
 		hi, lo := bits.Mul64(slots, fields[i].radix)
 		if hi != 0 || lo > math.MaxInt32 {
-			return c.rowByRow(blk) // too many combinations for one block
+			rows, err := c.src.blockRows(blk, nil) // too many combinations for one block
+			return nil, rows, err
 		}
 		slots = lo
 	}
@@ -106,57 +144,57 @@ func (c *countSource) block(blk *storage.Block) error {
 	flat := slots <= uint64(4*n+64)
 	var counts map[uint64]uint64
 	if flat {
-		c.counts = resize(c.counts, int(slots))
-		clear(c.counts)
+		sc.counts = resize(sc.counts, int(slots))
+		clear(sc.counts)
 	} else {
 		counts = map[uint64]uint64{}
 	}
-	c.first = c.first[:0]
+	sc.first = sc.first[:0]
 	for r := 0; r < n; r++ {
-		if !c.mask[r] {
+		if !sc.mask[r] {
 			continue
 		}
 		key := uint64(0)
 		for i := range fields {
-			key = key*fields[i].radix + uint64(c.codes[i][r])
+			key = key*fields[i].radix + uint64(sc.codes[i][r])
 		}
 		if flat {
-			if c.counts[key] == 0 {
-				c.first = append(c.first, int(key))
+			if sc.counts[key] == 0 {
+				sc.first = append(sc.first, int(key))
 			}
-			c.counts[key]++
+			sc.counts[key]++
 		} else {
 			if counts[key] == 0 {
-				c.first = append(c.first, int(key))
+				sc.first = append(sc.first, int(key))
 			}
 			counts[key]++
 		}
 	}
 	if err := blk.Err(); err != nil {
-		return err
+		return nil, nil, err
 	}
-	c.values = resize(c.values, len(fields))
-	for _, k := range c.first {
+	groups := make([]groupCount, 0, len(sc.first))
+	values := make([]string, len(sc.first)*len(fields))
+	for g, k := range sc.first {
+		vals := values[g*len(fields) : (g+1)*len(fields) : (g+1)*len(fields)]
 		key := uint64(k)
 		for i := len(fields) - 1; i >= 0; i-- {
-			c.values[i] = fields[i].value(int32(key % fields[i].radix))
+			vals[i] = fields[i].value(int32(key % fields[i].radix))
 			key /= fields[i].radix
 		}
 		cnt := uint64(0)
 		if flat {
-			cnt = c.counts[k]
+			cnt = sc.counts[k]
 		} else {
 			cnt = counts[uint64(k)]
 		}
-		if err := c.cs.Add(c.values, cnt); err != nil {
-			return err
-		}
+		groups = append(groups, groupCount{values: vals, n: cnt})
 	}
-	return nil
+	return groups, nil, nil
 }
 
 // groupCodes fills codes (one per row) for a by-field of blk.
-func (c *countSource) groupCodes(by *query.StatsBy, blk *storage.Block, stream string, codes []int32) groupField {
+func (c *countSource) groupCodes(by *query.StatsBy, blk *storage.Block, stream string, mask []bool, codes []int32) groupField {
 	n := blk.Len()
 	if by.Field == "_time" && by.Bucket != "" {
 		return timeCodes(by, blk, codes)
@@ -180,7 +218,7 @@ func (c *countSource) groupCodes(by *query.StatsBy, blk *storage.Block, stream s
 	var table []string
 	var row query.Row
 	for r := 0; r < n; r++ {
-		if !c.mask[r] {
+		if !mask[r] {
 			codes[r] = 0
 			continue
 		}
@@ -221,22 +259,6 @@ func timeCodes(by *query.StatsBy, blk *storage.Block, codes []int32) groupField 
 		codes[r] = int32(len(starts) - 1)
 	}
 	return groupField{radix: uint64(len(starts)), value: func(k int32) string { return query.FormatTime(starts[k]) }}
-}
-
-// rowByRow counts a block whose filter needs whole rows.
-func (c *countSource) rowByRow(blk *storage.Block) error {
-	s := c.src
-	s.batch = s.batch[:0]
-	if err := s.addBlock(blk); err != nil {
-		return err
-	}
-	for i := range s.batch {
-		if err := c.row(&s.batch[i]); err != nil {
-			return err
-		}
-	}
-	s.batch = s.batch[:0]
-	return nil
 }
 
 func resize[T any](s []T, n int) []T {

@@ -1,0 +1,151 @@
+package search
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sync"
+
+	"github.com/logbucket/logbucket/internal/indexer"
+	"github.com/logbucket/logbucket/internal/query"
+	"github.com/logbucket/logbucket/internal/storage"
+)
+
+// blockTask is one candidate block of a snapshot: a worker checks it
+// against the plan, reads it and evaluates it (blockWork); the consumer
+// takes tasks back in snapshot order.
+type blockTask struct {
+	part *storage.Part
+	idx  int
+	done chan struct{}
+	// Results, written by the worker before done is closed.
+	rows   []query.Row  // matching rows (row mode, or count mode's fallback)
+	groups []groupCount // count mode: the block's groups in first-seen order
+	err    error
+}
+
+// groupCount is one group of a block's count-only stats.
+type groupCount struct {
+	values []string
+	n      uint64
+}
+
+// blockWork evaluates one task on a worker. It must be safe for
+// concurrent use.
+type blockWork func(ctx context.Context, t *blockTask)
+
+// blockPipeline evaluates the blocks of one snapshot on up to workers
+// goroutines while the consumer takes the results in order. At most
+// 2×workers tasks are in flight, so memory stays bounded by a few blocks
+// per worker. Close stops and waits for the workers; it must be called.
+type blockPipeline struct {
+	ctx     context.Context
+	cancel  context.CancelFunc
+	work    blockWork
+	tasks   chan *blockTask
+	wg      sync.WaitGroup
+	pending []*blockTask // in flight, in snapshot order
+
+	// The generator walks the snapshot's parts and blocks in order.
+	snap *indexer.Snapshot
+	plan *plan
+	pi   int // next part
+	bl   int // next block of that part
+}
+
+// pipelineWorkers is the number of goroutines one query reads blocks
+// with: every core.
+func pipelineWorkers() int { return max(runtime.GOMAXPROCS(0), 1) }
+
+func newBlockPipeline(ctx context.Context, snap *indexer.Snapshot, p *plan, work blockWork) *blockPipeline {
+	ctx, cancel := context.WithCancel(ctx)
+	w := pipelineWorkers()
+	bp := &blockPipeline{ctx: ctx, cancel: cancel, work: work, tasks: make(chan *blockTask, 2*w), snap: snap, plan: p}
+	for range w {
+		bp.wg.Add(1)
+		go bp.worker()
+	}
+	return bp
+}
+
+func (bp *blockPipeline) worker() {
+	defer bp.wg.Done()
+	for t := range bp.tasks {
+		if err := bp.ctx.Err(); err != nil {
+			t.err = err
+		} else {
+			bp.work(bp.ctx, t)
+		}
+		close(t.done)
+	}
+}
+
+// close cancels the tasks in flight and waits for the workers.
+func (bp *blockPipeline) close() {
+	bp.cancel()
+	close(bp.tasks)
+	bp.wg.Wait()
+}
+
+// nextTask returns the next candidate block of the snapshot in order, nil
+// after the last. Parts outside the query's time range are skipped whole.
+func (bp *blockPipeline) nextTask() *blockTask {
+	for bp.pi < len(bp.snap.Parts) {
+		sp := bp.snap.Parts[bp.pi]
+		part := sp.Part.(*storage.Part)
+		if bp.bl == 0 && !bp.plan.timeOverlaps(sp.MinTime, sp.MaxTime) {
+			bp.pi++
+			continue
+		}
+		if bp.bl >= len(part.Blocks()) {
+			bp.pi, bp.bl = bp.pi+1, 0
+			continue
+		}
+		bp.bl++
+		return &blockTask{part: part, idx: bp.bl - 1, done: make(chan struct{})}
+	}
+	return nil
+}
+
+// next returns the next evaluated task in snapshot order, nil when every
+// block is done.
+func (bp *blockPipeline) next() (*blockTask, error) {
+	for len(bp.pending) < cap(bp.tasks) {
+		t := bp.nextTask()
+		if t == nil {
+			break
+		}
+		bp.pending = append(bp.pending, t)
+		bp.tasks <- t // never blocks: at most cap(tasks) are pending
+	}
+	if len(bp.pending) == 0 {
+		return nil, nil
+	}
+	t := bp.pending[0]
+	select {
+	case <-t.done:
+	case <-bp.ctx.Done():
+		return nil, bp.ctx.Err()
+	}
+	bp.pending[0] = nil
+	bp.pending = bp.pending[1:]
+	return t, t.err
+}
+
+// readCandidate checks a task's block against the plan (time, stream,
+// bloom filters) and reads it with columns; nil when it cannot match.
+func readCandidate(t *blockTask, p *plan, columns []string) (*storage.Block, error) {
+	metas := t.part.Blocks()
+	ok, err := p.blockMayMatch(&metas[t.idx], func() (*storage.Filter, error) { return t.part.CachedFilter(t.idx) })
+	if err != nil {
+		return nil, fmt.Errorf("read filter of block %d of %s: %w", t.idx, t.part.Path(), err)
+	}
+	if !ok {
+		return nil, nil
+	}
+	blk, err := t.part.ReadBlock(t.idx, columns)
+	if err != nil {
+		return nil, fmt.Errorf("read block %d of %s: %w", t.idx, t.part.Path(), err)
+	}
+	return blk, nil
+}
