@@ -27,7 +27,7 @@ unit:
 	$(GO) test -count=1 -timeout 15m ./...
 
 race:
-	$(GO) test -count=1 -race -timeout 15m ./internal/commitlog/ ./internal/server/
+	$(GO) test -count=1 -race -timeout 15m ./internal/commitlog/ ./internal/server/ ./internal/ingest/syslog/
 
 fuzz-short:
 	@FUZZTIME=$(FUZZTIME) scripts/fuzz-short.sh
