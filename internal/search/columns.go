@@ -2,6 +2,7 @@ package search
 
 import (
 	"github.com/logbucket/logbucket/internal/query"
+	"github.com/logbucket/logbucket/internal/storage"
 )
 
 // neededColumns returns the stored columns a query can read, or nil when
@@ -55,8 +56,10 @@ func setList(set map[string]bool) []string {
 // does not know (then the caller reads everything).
 func filterFields(f query.Filter, set map[string]bool) bool {
 	switch t := f.(type) {
-	case nil, *query.FilterAny, *query.FilterTime, *query.FilterStream:
+	case nil, *query.FilterAny, *query.FilterStream:
 		return true
+	case *query.FilterTime:
+		set[storage.TimeField] = true
 	case *query.FilterAnd:
 		return allFilterFields(t.Filters, set)
 	case *query.FilterOr:

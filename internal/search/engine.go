@@ -39,8 +39,9 @@ func (e *Engine) Search(ctx context.Context, req Request, out func(query.Row) er
 		buckets = e.ix.Buckets()
 	}
 	q := withTimeRange(req.Query, req.Start, req.End)
+	columns := neededColumns(q)
 	src := &source{e: e, buckets: buckets, plan: newPlan(q.Filter, req.Start, req.End), filter: q.Filter,
-		columns: neededColumns(q), output: outputColumns(q)}
+		columns: columns, output: outputColumns(q)}
 	defer src.close()
 	if len(q.Pipes) > 0 {
 		if ps, isStats := q.Pipes[0].(*query.PipeStats); isStats {
@@ -50,6 +51,10 @@ func (e *Engine) Search(ctx context.Context, req Request, out func(query.Row) er
 				return query.Run(ctx, rest, newCountSource(src, cs), req.Limits, out)
 			}
 		}
+	}
+	if columns != nil {
+		// Rows carry their time and position.
+		src.columns = append(columns, storage.TimeField, storage.PosField)
 	}
 	return query.Run(ctx, q, src, req.Limits, out)
 }

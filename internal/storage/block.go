@@ -22,20 +22,39 @@ type Block struct {
 	refOnly []*Column
 
 	// The times are decoded on the first Time or Times call, the
-	// positions on the first Position call: many queries need neither.
+	// positions on the first Position call (and read from the part then
+	// when ReadBlock did not): many queries need neither.
+	part        *Part
 	timeOnce    sync.Once
+	timeCol     *blockColumn
 	timePayload []byte
 	timeEntry   *blockEntry
-	timeCorrupt func(error) error
 	timeErr     atomic.Pointer[error]
 	times       []int64
 
 	posOnce    sync.Once
+	posCol     *blockColumn
 	posPayload []byte
-	posCorrupt func(error) error
 	posErr     atomic.Pointer[error]
 	parts      []int32
 	offs       []int64
+}
+
+// lazyPayload returns a time or position payload, reading it now when
+// ReadBlock did not.
+func (b *Block) lazyPayload(have []byte, c *blockColumn) ([]byte, error) {
+	if have != nil || b.part == nil {
+		return have, nil
+	}
+	return b.part.columnPayload(b.index, c)
+}
+
+// lazyErr records damage or a read error found by a lazy decode.
+func (b *Block) lazyErr(dst *atomic.Pointer[error], c *blockColumn, err error) {
+	if b.part != nil {
+		err = b.part.columnCorrupt(b.index, c, err)
+	}
+	dst.Store(&err)
 }
 
 // Index returns the block's number in its part.
@@ -66,13 +85,14 @@ func (b *Block) loadTimes() {
 		if b.times != nil {
 			return
 		}
-		d := &decoder{b: b.timePayload}
-		b.times = decodeTime(d, b.timeEntry)
-		if err := d.done("column"); err != nil {
-			if b.timeCorrupt != nil {
-				err = b.timeCorrupt(err)
-			}
-			b.timeErr.Store(&err)
+		payload, err := b.lazyPayload(b.timePayload, b.timeCol)
+		if err == nil {
+			d := &decoder{b: payload}
+			b.times = decodeTime(d, b.timeEntry)
+			err = d.done("column")
+		}
+		if err != nil {
+			b.lazyErr(&b.timeErr, b.timeCol, err)
 			b.times = make([]int64, b.meta.Rows)
 			for i := range b.times {
 				b.times[i] = b.meta.MinTime
@@ -96,13 +116,14 @@ func (b *Block) loadPositions() {
 			return
 		}
 		times := b.Times()
-		d := &decoder{b: b.posPayload}
-		b.parts, b.offs = decodePositions(d, len(times), times)
-		if err := d.done("column"); err != nil {
-			if b.posCorrupt != nil {
-				err = b.posCorrupt(err)
-			}
-			b.posErr.Store(&err)
+		payload, err := b.lazyPayload(b.posPayload, b.posCol)
+		if err == nil {
+			d := &decoder{b: payload}
+			b.parts, b.offs = decodePositions(d, len(times), times)
+			err = d.done("column")
+		}
+		if err != nil {
+			b.lazyErr(&b.posErr, b.posCol, err)
 			b.parts, b.offs = make([]int32, b.meta.Rows), make([]int64, b.meta.Rows)
 		}
 		b.posPayload = nil

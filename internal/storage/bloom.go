@@ -16,6 +16,9 @@ const MsgField = "_msg"
 // TimeField is the name Block.Column accepts for the time column.
 const TimeField = "_time"
 
+// PosField names the commit-log position column in ReadBlock's columns.
+const PosField = "_pos"
+
 // A Filter is one block's token bloom filter. It holds the keys of every
 // token (index.ForEachToken) of every non-empty value of the block — the
 // message, every field and every stream field — and of every Hangul gram

@@ -100,15 +100,43 @@ func (c *Column) Encoding() Encoding { return c.enc }
 func (c *Column) Len() int { return c.n }
 
 // Value returns row i's value ("" when absent).
-func (c *Column) Value(i int) string { return c.Values()[i] }
+func (c *Column) Value(i int) string {
+	switch {
+	case c.enc == EncConst && len(c.dict) == 1:
+		return c.dict[0]
+	case c.enc == EncDict && c.idx != nil:
+		return c.dict[c.idx[i]]
+	}
+	return c.Values()[i]
+}
 
 // Values returns every row's value. The slice is shared: do not modify it.
-// A pattern column builds its values on the first call (see Pattern).
+// Pattern, dictionary and constant columns build it on the first call
+// (filters read Pattern or Dict instead).
 func (c *Column) Values() []string {
-	if c.pat != nil {
+	switch {
+	case c.pat != nil:
 		c.once.Do(c.materialize)
+	case c.enc == EncConst || c.enc == EncDict:
+		c.once.Do(c.expandDict)
 	}
 	return c.values
+}
+
+// expandDict builds the values of a dictionary or constant column.
+func (c *Column) expandDict() {
+	if c.values != nil {
+		return
+	}
+	values := make([]string, c.n)
+	for i := range values {
+		if c.idx != nil {
+			values[i] = c.dict[c.idx[i]]
+		} else {
+			values[i] = c.dict[0]
+		}
+	}
+	c.values = values
 }
 
 // Dict returns, for a dictionary or constant column, the distinct values

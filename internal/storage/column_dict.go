@@ -22,11 +22,7 @@ func decodeConst(d *decoder, n, limit int) *Column {
 	if d.err != nil {
 		return nil
 	}
-	values := make([]string, n)
-	for i := range values {
-		values[i] = v
-	}
-	return &Column{enc: EncConst, n: n, values: values, dict: []string{v}}
+	return &Column{enc: EncConst, n: n, dict: []string{v}}
 }
 
 func (e *colEncoder) appendDict(dst []byte, values []string) []byte {
@@ -75,15 +71,13 @@ func decodeDict(d *decoder, n, limit int) *Column {
 	if d.err != nil {
 		return nil
 	}
-	values := make([]string, n)
-	for i, x := range idx {
+	for _, x := range idx {
 		if int(x) >= size {
 			d.fail("dictionary index %d of %d", x, size)
 			return nil
 		}
-		values[i] = dict[x]
 	}
-	return &Column{enc: EncDict, n: n, values: values, dict: dict, idx: idx}
+	return &Column{enc: EncDict, n: n, dict: dict, idx: idx}
 }
 
 // unsafeBytes returns the bytes of s without copying; they must not be

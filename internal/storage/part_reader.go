@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"sync/atomic"
 
 	"github.com/logbucket/logbucket/internal/vfs"
 )
@@ -33,6 +34,10 @@ type Part struct {
 	filtersOnce sync.Once
 	filters     []*Filter
 	filtersErr  error
+
+	// headers caches each block's parsed column table after its first
+	// read (nil until then).
+	headers []atomic.Pointer[[]blockColumn]
 }
 
 // CachedFilter returns block i's token filter, reading and parsing all of
@@ -153,6 +158,7 @@ func (p *Part) load() error {
 	p.info, p.streams, p.blocks = ix.info, ix.streams, ix.blocks
 	p.info.Bytes = size
 	p.filtersOff = int64(filtersOff)
+	p.headers = make([]atomic.Pointer[[]blockColumn], len(p.blocks))
 	p.metas = make([]BlockMeta, len(p.blocks))
 	for i := range p.blocks {
 		p.metas[i] = p.blocks[i].BlockMeta
@@ -232,21 +238,13 @@ func (p *Part) ReadFilters() ([]*Filter, error) {
 // reads through rather than issuing a second read.
 const readGap = 64 << 10
 
-// ReadBlock reads and decodes block i. columns names the fields to decode
-// (MsgField for the message; stream fields need no decoding): nil means
-// all, an empty slice none. Times and positions are always decoded. A
-// pattern-encoded message also needs the columns it references, which are
-// then decoded too. The values of pattern columns are built on their
-// first use (Column.Values); filters that can work on templates
-// (Column.Pattern) never pay for it. Reads: the block header, then one per
-// run of requested columns less than 64 KiB apart. Errors from damaged
-// data wrap ErrCorrupt.
-func (p *Part) ReadBlock(i int, columns []string) (*Block, error) {
-	if i < 0 || i >= len(p.blocks) {
-		return nil, fmt.Errorf("read block %d of %s: no such block", i, p.path)
+// blockHeader returns block i's parsed column table, reading it on first
+// use and keeping it (a few dozen bytes per column) for the part's life.
+func (p *Part) blockHeader(i int, section string) ([]blockColumn, error) {
+	if h := p.headers[i].Load(); h != nil {
+		return *h, nil
 	}
 	e := &p.blocks[i]
-	section := fmt.Sprintf("block %d", i)
 	hdr, err := p.readAt(section, e.off, e.hdrLen)
 	if err != nil {
 		return nil, err
@@ -255,9 +253,43 @@ func (p *Part) ReadBlock(i int, columns []string) (*Block, error) {
 	if err != nil {
 		return nil, p.corrupt(section, e.off, err)
 	}
+	p.headers[i].Store(&cols) // racing readers store equal tables
+	return cols, nil
+}
+
+// ReadBlock reads and decodes block i. columns names the fields to decode
+// (MsgField for the message, TimeField for the times, PosField for the
+// commit-log positions; stream fields need no decoding): nil means all,
+// an empty slice none. Times and positions that were not requested are
+// read from the file on their first use (Block.Time, Block.Position). A
+// pattern-encoded message also needs the columns it references, which are
+// then read too and decoded when the message's values are first built
+// (Column.Values); filters that can work on templates (Column.Pattern)
+// never pay for them. Reads: the block header once per part, then one per
+// run of requested columns less than 64 KiB apart. Errors from damaged
+// data wrap ErrCorrupt.
+func (p *Part) ReadBlock(i int, columns []string) (*Block, error) {
+	if i < 0 || i >= len(p.blocks) {
+		return nil, fmt.Errorf("read block %d of %s: no such block", i, p.path)
+	}
+	e := &p.blocks[i]
+	section := fmt.Sprintf("block %d", i)
+	cols, err := p.blockHeader(i, section)
+	if err != nil {
+		return nil, err
+	}
 	want := func(c *blockColumn) bool {
-		return c.role == roleTime || c.role == rolePos || columns == nil || slices.Contains(columns, c.name) ||
-			c.role == roleMsg && slices.Contains(columns, MsgField)
+		switch {
+		case columns == nil:
+			return true
+		case c.role == roleTime:
+			return slices.Contains(columns, TimeField)
+		case c.role == rolePos:
+			return slices.Contains(columns, PosField)
+		case c.role == roleMsg:
+			return slices.Contains(columns, MsgField)
+		}
+		return slices.Contains(columns, c.name)
 	}
 	payloads := make([][]byte, len(cols))
 	if err := p.readColumns(section, cols, payloads, want); err != nil {
@@ -273,7 +305,7 @@ func (p *Part) ReadBlock(i int, columns []string) (*Block, error) {
 			return nil, err
 		}
 	}
-	b := &Block{meta: e.BlockMeta, index: i}
+	b := &Block{meta: e.BlockMeta, index: i, part: p, timeEntry: e, timeCol: &cols[0], posCol: &cols[1]}
 	limit := int(min(e.RawBytes, maxBlockRaw))
 	var msgCol *blockColumn
 	for k := range cols {
@@ -301,6 +333,27 @@ func (p *Part) ReadBlock(i int, columns []string) (*Block, error) {
 		}
 	}
 	return b, nil
+}
+
+// columnPayload reads and checks one column's payload of block i.
+func (p *Part) columnPayload(i int, c *blockColumn) ([]byte, error) {
+	section := fmt.Sprintf("block %d", i)
+	buf, err := p.readAt(section, c.start, c.len)
+	if err != nil {
+		return nil, err
+	}
+	if p.verify && crc(buf) != c.crc {
+		return nil, p.corrupt(fmt.Sprintf("%s column %s", section, colName(c)), c.start, dataErrorf("crc mismatch"))
+	}
+	return buf, nil
+}
+
+// columnCorrupt wraps damage found in a column of block i.
+func (p *Part) columnCorrupt(i int, c *blockColumn, err error) error {
+	if errors.Is(err, ErrCorrupt) {
+		return err
+	}
+	return p.corrupt(fmt.Sprintf("block %d column %s", i, colName(c)), c.start, err)
 }
 
 // readColumns reads the payloads of the columns sel accepts that are not
@@ -341,7 +394,7 @@ func colName(c *blockColumn) string {
 	case roleTime:
 		return TimeField
 	case rolePos:
-		return "_pos"
+		return PosField
 	case roleMsg:
 		return MsgField
 	}
@@ -365,17 +418,10 @@ func (p *Part) decodeColumn(section string, c *blockColumn, payload []byte, e *b
 	n := e.Rows
 	switch c.role {
 	case roleTime:
-		// Decoded on first use (Block.Time); checked by its CRC already.
-		b.timePayload, b.timeEntry = payload, e
-		where, start := fmt.Sprintf("%s column %s", section, colName(c)), c.start
-		b.timeCorrupt = func(err error) error { return p.corrupt(where, start, err) }
+		b.timePayload = payload // decoded on first use (Block.Time)
 		return nil
 	case rolePos:
-		// Decoded on first use (Block.Position); the payload is checked
-		// by its CRC already.
-		b.posPayload = payload
-		where, start := fmt.Sprintf("%s column %s", section, colName(c)), c.start
-		b.posCorrupt = func(err error) error { return p.corrupt(where, start, err) }
+		b.posPayload = payload // decoded on first use (Block.Position)
 		return nil
 	default:
 		col := decodeValues(d, c.enc, n, limit, b.refColumn)

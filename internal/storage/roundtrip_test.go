@@ -381,7 +381,9 @@ func TestReadBlockColumns(t *testing.T) {
 	})
 	p, _ := writeAndOpen(t, fsys, "/x.part", rows, WriteOptions{})
 	want := canonical(rows)
-	for _, cols := range [][]string{{MsgField}, {"level"}, {}, {"nope"}, {"app", MsgField, "other"}} {
+	// Times and positions are read with the block when named, else on
+	// first use: both must give the same answers.
+	for _, cols := range [][]string{{MsgField}, {"level"}, {}, {"nope"}, {"app", MsgField, "other"}, {TimeField, PosField, "level"}, {PosField}} {
 		b, err := p.ReadBlock(0, cols)
 		if err != nil {
 			t.Fatal(err)
@@ -395,7 +397,7 @@ func TestReadBlockColumns(t *testing.T) {
 					exp = w.Msg
 				case "app":
 					exp = "x"
-				case "nope":
+				case "nope", TimeField, PosField:
 				default:
 					for _, f := range w.Fields {
 						if f.Name == c {
