@@ -68,6 +68,10 @@ func (cs *CountStats) Add(values []string, n uint64) error {
 	return nil
 }
 
+// MemoryError is the error of a stats pipe whose groups outgrow the
+// memory limit, for engines that count groups themselves before Add.
+func (cs *CountStats) MemoryError() error { return memoryLimitError(cs.budget.limit, cs.what) }
+
 // Rows returns the stats pipe's output: one row per group in first-seen
 // order (exactly one row without by-fields, even with no input), with the
 // by-fields and each function's count.

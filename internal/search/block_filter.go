@@ -133,6 +133,9 @@ func (bf *blockFilter) leaf(f query.Filter, field string, mask []bool) {
 		return
 	}
 	col := bf.blk.Column(field)
+	if hv, isHex := col.Hex(); isHex && exactHex(f, hv, mask) {
+		return
+	}
 	if pat, isPattern := col.Pattern(); isPattern {
 		if t, exact := exactTemplateWord(f); exact {
 			clearByTemplate(pat, []templateTerm{t}, mask)

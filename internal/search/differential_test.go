@@ -47,12 +47,19 @@ func genRecords(r *rand.Rand, n int) []model.Record {
 		if r.IntN(3) > 0 {
 			fields = append(fields, model.Field{Name: "user_id", Value: "u" + strconv.Itoa(r.IntN(50))})
 		}
+		if r.IntN(4) > 0 { // a hex column with absent rows
+			fields = append(fields, model.Field{Name: "trace", Value: traceValue(r.IntN(2000))})
+		}
 		recs[i] = model.Record{Time: t0 + int64(i)*int64(3*24*time.Hour)/int64(n) + int64(r.IntN(1000)),
 			Msg: msg.String(), Stream: []model.Field{{Name: "host", Value: svc + "-" + strconv.Itoa(r.IntN(3))}, {Name: "service", Value: svc}},
 			Fields: fields}
 	}
 	return recs
 }
+
+// traceValue is the k-th of a pool of hex values (more distinct values per
+// block than a dictionary holds, so the column is hex-encoded).
+func traceValue(k int) string { return fmt.Sprintf("%08x", uint32(k)*2654435761) }
 
 // genFilter returns a random LogsQL filter of the supported kinds.
 func genFilter(r *rand.Rand, depth int) string {
@@ -61,7 +68,7 @@ func genFilter(r *rand.Rand, depth int) string {
 		return "(" + genFilter(r, depth-1) + op + genFilter(r, depth-1) + ")"
 	}
 	w := words[r.IntN(len(words))]
-	switch r.IntN(14) {
+	switch r.IntN(15) {
 	case 0:
 		return w
 	case 1:
@@ -88,6 +95,8 @@ func genFilter(r *rand.Rand, depth int) string {
 		return "-" + w
 	case 12:
 		return "user_id:*"
+	case 13:
+		return "trace:=" + strconv.Quote([]string{traceValue(r.IntN(2000)), strings.ToUpper(traceValue(r.IntN(2000))), "", "zz"}[r.IntN(4)])
 	}
 	return "i(" + strings.ToUpper(w) + ")"
 }

@@ -48,7 +48,7 @@ func (e *Engine) Search(ctx context.Context, req Request, out func(query.Row) er
 			if cs, ok := query.NewCountStats(ps, req.Limits); ok {
 				// The stats pipe runs inside the source; the rest on its rows.
 				rest := &query.Query{Filter: &query.FilterAny{}, Pipes: q.Pipes[1:]}
-				return query.Run(ctx, rest, newCountSource(src, cs), req.Limits, out)
+				return query.Run(ctx, rest, newCountSource(src, cs, req.Limits), req.Limits, out)
 			}
 		}
 	}
@@ -85,8 +85,10 @@ type source struct {
 	taskFn func(*blockTask) error
 	rowFn  func(*query.Row) error
 
-	bi    int // current bucket index
-	snap  *indexer.Snapshot
+	bi      int   // current bucket index
+	seq     int64 // blocks (and tails) handed out so far, in order
+	tailSeq int64 // seq of the tail being read
+	snap    *indexer.Snapshot
 	pipe  *blockPipeline // the current snapshot's blocks; nil once done
 	tail  bool
 	batch []query.Row
@@ -131,7 +133,7 @@ func (s *source) Next(ctx context.Context) ([]query.Row, error) {
 			if s.work == nil {
 				s.work = s.rowWork
 			}
-			s.pipe = newBlockPipeline(ctx, snap, s.plan, s.work)
+			s.pipe = newBlockPipeline(ctx, snap, s.plan, s.work, &s.seq)
 		}
 		rows, done, err := s.step()
 		if err != nil {
@@ -173,6 +175,8 @@ func (s *source) step() (rows []query.Row, done bool, err error) {
 	}
 	if !s.tail {
 		s.tail = true
+		s.seq++
+		s.tailSeq = s.seq
 		for i := range s.snap.Tail {
 			if s.plan.timeOverlaps(s.snap.Tail[i].Record.Time, s.snap.Tail[i].Record.Time) {
 				if err := s.add(&s.snap.Tail[i]); err != nil {

@@ -18,16 +18,10 @@ type blockTask struct {
 	part *storage.Part
 	idx  int
 	done chan struct{}
+	seq  int64 // the block's number in the query's order (countSource)
 	// Results, written by the worker before done is closed.
-	rows   []query.Row  // matching rows (row mode, or count mode's fallback)
-	groups []groupCount // count mode: the block's groups in first-seen order
-	err    error
-}
-
-// groupCount is one group of a block's count-only stats.
-type groupCount struct {
-	values []string
-	n      uint64
+	rows []query.Row // matching rows (row mode, or count mode's fallback)
+	err  error
 }
 
 // blockWork evaluates one task on a worker. It must be safe for
@@ -49,18 +43,19 @@ type blockPipeline struct {
 	// The generator walks the snapshot's parts and blocks in order.
 	snap *indexer.Snapshot
 	plan *plan
-	pi   int // next part
-	bl   int // next block of that part
+	pi   int    // next part
+	bl   int    // next block of that part
+	seq  *int64 // the query's block counter
 }
 
 // pipelineWorkers is the number of goroutines one query reads blocks
 // with: every core.
 func pipelineWorkers() int { return max(runtime.GOMAXPROCS(0), 1) }
 
-func newBlockPipeline(ctx context.Context, snap *indexer.Snapshot, p *plan, work blockWork) *blockPipeline {
+func newBlockPipeline(ctx context.Context, snap *indexer.Snapshot, p *plan, work blockWork, seq *int64) *blockPipeline {
 	ctx, cancel := context.WithCancel(ctx)
 	w := pipelineWorkers()
-	bp := &blockPipeline{ctx: ctx, cancel: cancel, work: work, tasks: make(chan *blockTask, 2*w), snap: snap, plan: p}
+	bp := &blockPipeline{ctx: ctx, cancel: cancel, work: work, tasks: make(chan *blockTask, 2*w), snap: snap, plan: p, seq: seq}
 	for range w {
 		bp.wg.Add(1)
 		go bp.worker()
@@ -102,7 +97,8 @@ func (bp *blockPipeline) nextTask() *blockTask {
 			continue
 		}
 		bp.bl++
-		return &blockTask{part: part, idx: bp.bl - 1, done: make(chan struct{})}
+		*bp.seq++
+		return &blockTask{part: part, idx: bp.bl - 1, seq: *bp.seq, done: make(chan struct{})}
 	}
 	return nil
 }

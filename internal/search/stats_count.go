@@ -2,10 +2,12 @@ package search
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"io"
 	"math"
 	"math/bits"
+	"sort"
 	"sync"
 
 	"github.com/logbucket/logbucket/internal/query"
@@ -18,30 +20,52 @@ import (
 // query's other pipes then run on them. Blocks whose filter the columns
 // cannot decide exactly (evalBlock) and the unflushed tail are counted
 // row by row.
+//
+// Workers count into their own tables; every group remembers where it
+// first appeared (block sequence number, row), and the merged groups are
+// handed to CountStats sorted by that position, which is exactly the
+// first-seen order of a sequential scan.
 type countSource struct {
-	src    *source
-	cs     *query.CountStats
-	by     []query.StatsBy
-	done   bool
-	values []string // scratch of the consumer (row, takeTask)
+	src   *source
+	cs    *query.CountStats
+	by    []query.StatsBy
+	limit int64
+	done  bool
 
+	table   *aggTable // the consumer's: fallback blocks and the tail
+	tailRow int32
+	key     []byte // the consumer's key scratch
+
+	mu      sync.Mutex // protects tables
+	tables  []*aggTable
 	scratch sync.Pool // of *countScratch, one per worker at a time
 }
 
-// countScratch is a worker's reusable buffers.
+// countScratch is a worker's reusable buffers and its group table.
 type countScratch struct {
 	codes  [][]int32
 	mask   []bool
 	counts []uint64
+	rowOf  []int32
 	first  []int
-	values []string
+	key    []byte
+	table  *aggTable
 }
 
 var _ query.FilteredSource = (*countSource)(nil)
 
-func newCountSource(src *source, cs *query.CountStats) *countSource {
-	c := &countSource{src: src, cs: cs, by: cs.By()}
-	c.scratch.New = func() any { return &countScratch{} }
+func newCountSource(src *source, cs *query.CountStats, lim query.Limits) *countSource {
+	c := &countSource{src: src, cs: cs, by: cs.By(), limit: lim.MaxMemoryBytes, table: newAggTable()}
+	if c.limit <= 0 {
+		c.limit = query.DefaultMaxMemoryBytes
+	}
+	c.scratch.New = func() any {
+		sc := &countScratch{table: newAggTable()}
+		c.mu.Lock()
+		c.tables = append(c.tables, sc.table)
+		c.mu.Unlock()
+		return sc
+	}
 	src.work = c.blockWork
 	src.taskFn = c.takeTask
 	src.rowFn = c.row
@@ -60,48 +84,150 @@ func (c *countSource) Next(ctx context.Context) ([]query.Row, error) {
 	for {
 		_, err := c.src.Next(ctx)
 		if errors.Is(err, io.EOF) {
-			return c.cs.Rows(), io.EOF
+			break
 		}
 		if err != nil {
 			return nil, err
 		}
 	}
-}
-
-// takeTask adds an evaluated block's groups (or its rows) in block order.
-func (c *countSource) takeTask(t *blockTask) error {
-	for _, g := range t.groups {
-		if err := c.cs.Add(g.values, g.n); err != nil {
-			return err
+	c.src.close() // stops the workers: their tables are final
+	c.mu.Lock()
+	tables := c.tables
+	c.mu.Unlock()
+	all := c.table
+	for _, t := range tables {
+		all.merge(t)
+	}
+	for _, g := range all.sorted() {
+		if err := c.cs.Add(c.decodeKey(g.key), g.n); err != nil {
+			return nil, err
 		}
 	}
+	return c.cs.Rows(), io.EOF
+}
+
+// takeTask counts the rows of a block whose filter needed them.
+func (c *countSource) takeTask(t *blockTask) error {
 	for i := range t.rows {
-		if err := c.row(&t.rows[i]); err != nil {
+		if err := c.addRow(&t.rows[i], groupPos{t.seq, int32(i)}); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// row counts one matching row built from a stored record.
+// row counts one matching row of the tail.
 func (c *countSource) row(r *query.Row) error {
-	c.values = c.values[:0]
+	c.tailRow++
+	return c.addRow(r, groupPos{c.src.tailSeq, c.tailRow})
+}
+
+func (c *countSource) addRow(r *query.Row, pos groupPos) error {
+	key := c.key[:0]
 	for i := range c.by {
-		c.values = append(c.values, c.by[i].Value(r))
+		by := &c.by[i]
+		if start, _, ok := by.TimeBucket(r.Time); ok && !r.NoTime {
+			key = appendTimeKey(key, start)
+			continue
+		}
+		key = appendValueKey(key, by.Value(r))
 	}
-	return c.cs.Add(c.values, 1)
+	c.key = key
+	c.table.add(key, 1, pos)
+	return c.check(c.table)
 }
 
-// groupField is how one by-field is read in a block: each matching row
-// gets a code in [0, radix), and value turns a code back into the field's
-// group value.
-type groupField struct {
-	radix uint64
-	value func(code int32) string
+// check fails with the stats pipe's memory-limit error when a table has
+// outgrown the query's memory budget.
+func (c *countSource) check(t *aggTable) error {
+	if t.bytes > c.limit {
+		return c.cs.MemoryError()
+	}
+	return nil
 }
 
-// blockWork is the count mode's blockWork: the block's groups in
-// first-seen order, or its matching rows when the filter needs them.
+// decodeKey turns a group key back into the by-fields' values.
+func (c *countSource) decodeKey(key string) []string {
+	values := make([]string, len(c.by))
+	for i := range c.by {
+		if c.by[i].Field == "_time" && c.by[i].Bucket != "" {
+			values[i] = query.FormatTime(int64(binary.BigEndian.Uint64([]byte(key[:8]))))
+			key = key[8:]
+			continue
+		}
+		n, w := binary.Uvarint([]byte(key))
+		values[i] = key[w : w+int(n)]
+		key = key[w+int(n):]
+	}
+	return values
+}
+
+func appendTimeKey(key []byte, start int64) []byte {
+	return binary.BigEndian.AppendUint64(key, uint64(start))
+}
+
+func appendValueKey(key []byte, v string) []byte {
+	key = binary.AppendUvarint(key, uint64(len(v)))
+	return append(key, v...)
+}
+
+// groupPos is where a group first appears in the source's order: the
+// sequence number of its block (or of the tail) and the row within it.
+type groupPos struct {
+	seq int64
+	row int32
+}
+
+func (p groupPos) before(q groupPos) bool {
+	return p.seq < q.seq || p.seq == q.seq && p.row < q.row
+}
+
+// aggGroup is one group of a table.
+type aggGroup struct {
+	key string
+	n   uint64
+	pos groupPos
+}
+
+// aggTable counts groups by key.
+type aggTable struct {
+	groups map[string]*aggGroup
+	bytes  int64 // approximate memory
+}
+
+func newAggTable() *aggTable { return &aggTable{groups: map[string]*aggGroup{}} }
+
+func (t *aggTable) add(key []byte, n uint64, pos groupPos) {
+	if g := t.groups[string(key)]; g != nil {
+		g.n += n
+		if pos.before(g.pos) {
+			g.pos = pos
+		}
+		return
+	}
+	k := string(key)
+	t.groups[k] = &aggGroup{key: k, n: n, pos: pos}
+	t.bytes += int64(96 + 2*len(k))
+}
+
+func (t *aggTable) merge(o *aggTable) {
+	for k, g := range o.groups {
+		t.add([]byte(k), g.n, g.pos)
+	}
+}
+
+// sorted returns the groups in first-seen order.
+func (t *aggTable) sorted() []*aggGroup {
+	out := make([]*aggGroup, 0, len(t.groups))
+	for _, g := range t.groups {
+		out = append(out, g)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].pos.before(out[j].pos) })
+	return out
+}
+
+// blockWork is the count mode's blockWork: it counts the block into the
+// worker's table, or returns its matching rows when the filter needs them.
 func (c *countSource) blockWork(_ context.Context, t *blockTask) {
 	blk, err := readCandidate(t, c.src.plan, c.src.columns)
 	if err != nil || blk == nil {
@@ -110,11 +236,13 @@ func (c *countSource) blockWork(_ context.Context, t *blockTask) {
 	}
 	sc := c.scratch.Get().(*countScratch)
 	defer c.scratch.Put(sc)
-	t.groups, t.rows, t.err = c.block(blk, sc)
+	t.rows, t.err = c.block(blk, t.seq, sc)
 }
 
-// block counts the matching rows of blk per group.
-func (c *countSource) block(blk *storage.Block, sc *countScratch) ([]groupCount, []query.Row, error) {
+// block counts the matching rows of blk per group into sc.table; it
+// returns the matching rows instead when the columns cannot decide the
+// filter or the groups of one block are too many to number.
+func (c *countSource) block(blk *storage.Block, seq int64, sc *countScratch) ([]query.Row, error) {
 	n := blk.Len()
 	sc.mask = resize(sc.mask, n)
 	for i := range sc.mask {
@@ -122,8 +250,7 @@ func (c *countSource) block(blk *storage.Block, sc *countScratch) ([]groupCount,
 	}
 	stream := blockStream(blk)
 	if !evalBlock(c.src.filter, blk, stream, sc.mask) {
-		rows, err := c.src.blockRows(blk, nil)
-		return nil, rows, err
+		return c.src.blockRows(blk, nil)
 	}
 	fields := make([]groupField, len(c.by))
 	if len(sc.codes) < len(c.by) {
@@ -135,19 +262,20 @@ func (c *countSource) block(blk *storage.Block, sc *countScratch) ([]groupCount,
 		fields[i] = c.groupCodes(&c.by[i], blk, stream, sc.mask, sc.codes[i])
 		hi, lo := bits.Mul64(slots, fields[i].radix)
 		if hi != 0 || lo > math.MaxInt32 {
-			rows, err := c.src.blockRows(blk, nil) // too many combinations for one block
-			return nil, rows, err
+			return c.src.blockRows(blk, nil) // too many combinations for one block
 		}
 		slots = lo
 	}
-	// Count per combined code; remember the order groups first appear in.
+	// Count per combined code; remember where each group first appears.
 	flat := slots <= uint64(4*n+64)
 	var counts map[uint64]uint64
+	var rowOf map[uint64]int32
 	if flat {
 		sc.counts = resize(sc.counts, int(slots))
 		clear(sc.counts)
+		sc.rowOf = resize(sc.rowOf, int(slots))
 	} else {
-		counts = map[uint64]uint64{}
+		counts, rowOf = map[uint64]uint64{}, map[uint64]int32{}
 	}
 	sc.first = sc.first[:0]
 	for r := 0; r < n; r++ {
@@ -161,36 +289,61 @@ func (c *countSource) block(blk *storage.Block, sc *countScratch) ([]groupCount,
 		if flat {
 			if sc.counts[key] == 0 {
 				sc.first = append(sc.first, int(key))
+				sc.rowOf[key] = int32(r)
 			}
 			sc.counts[key]++
 		} else {
 			if counts[key] == 0 {
 				sc.first = append(sc.first, int(key))
+				rowOf[key] = int32(r)
 			}
 			counts[key]++
 		}
 	}
 	if err := blk.Err(); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	groups := make([]groupCount, 0, len(sc.first))
-	values := make([]string, len(sc.first)*len(fields))
-	for g, k := range sc.first {
-		vals := values[g*len(fields) : (g+1)*len(fields) : (g+1)*len(fields)]
-		key := uint64(k)
+	for _, k := range sc.first {
+		code := uint64(k)
+		key := sc.key[:0]
+		// Decode the combined code from the last field to the first into
+		// per-field codes, then encode the key in field order.
+		var fieldCodes [8]int32
+		codes := fieldCodes[:0]
+		if len(fields) > len(fieldCodes) {
+			codes = make([]int32, 0, len(fields))
+		}
+		codes = codes[:len(fields)]
 		for i := len(fields) - 1; i >= 0; i-- {
-			vals[i] = fields[i].value(int32(key % fields[i].radix))
-			key /= fields[i].radix
+			codes[i] = int32(code % fields[i].radix)
+			code /= fields[i].radix
 		}
-		cnt := uint64(0)
+		for i := range fields {
+			if fields[i].start != nil {
+				key = appendTimeKey(key, fields[i].start(codes[i]))
+			} else {
+				key = appendValueKey(key, fields[i].value(codes[i]))
+			}
+		}
+		sc.key = key
+		cnt, row := uint64(0), int32(0)
 		if flat {
-			cnt = sc.counts[k]
+			cnt, row = sc.counts[k], sc.rowOf[k]
 		} else {
-			cnt = counts[uint64(k)]
+			cnt, row = counts[uint64(k)], rowOf[uint64(k)]
 		}
-		groups = append(groups, groupCount{values: vals, n: cnt})
+		sc.table.add(key, cnt, groupPos{seq, row})
 	}
-	return groups, nil, nil
+	return nil, c.check(sc.table)
+}
+
+// groupField is how one by-field is read in a block: each matching row
+// gets a code in [0, radix), and value turns a code back into the field's
+// group value.
+type groupField struct {
+	radix uint64
+	value func(code int32) string
+	start func(code int32) int64 // time buckets: the bucket's start (value is then unused)
 }
 
 // groupCodes fills codes (one per row) for a by-field of blk.
@@ -240,14 +393,12 @@ func timeCodes(by *query.StatsBy, blk *storage.Block, codes []int32) groupField 
 	times := blk.Times()
 	base, step, _ := by.TimeBucket(times[0])
 	if last, _, _ := by.TimeBucket(times[len(times)-1]); step > 0 && (last-base)/step < math.MaxInt32 {
-		// Fixed steps: the code is the bucket's distance from the first.
+		// Fixed steps: bucket starts are base + k×step, and times ascend
+		// from base's bucket, so a row's code is its distance in steps.
 		for r, t := range times {
-			start, _, _ := by.TimeBucket(t)
-			codes[r] = int32((start - base) / step)
+			codes[r] = int32((t - base) / step)
 		}
-		return groupField{radix: uint64((last-base)/step + 1), value: func(k int32) string {
-			return query.FormatTime(base + int64(k)*step)
-		}}
+		return groupField{radix: uint64((last-base)/step + 1), start: func(k int32) int64 { return base + int64(k)*step }}
 	}
 	// Calendar steps (months, years): number the distinct starts.
 	var starts []int64
@@ -258,7 +409,7 @@ func timeCodes(by *query.StatsBy, blk *storage.Block, codes []int32) groupField 
 		}
 		codes[r] = int32(len(starts) - 1)
 	}
-	return groupField{radix: uint64(len(starts)), value: func(k int32) string { return query.FormatTime(starts[k]) }}
+	return groupField{radix: uint64(len(starts)), start: func(k int32) int64 { return starts[k] }}
 }
 
 func resize[T any](s []T, n int) []T {

@@ -56,6 +56,7 @@ type Column struct {
 	pat  *patternData
 	once sync.Once
 	rows rowRanks // ValueAt's per-row view of pat
+	hex *hexData // EncHex: values are built from it on first use
 	// raw is the undecoded payload of a column only a pattern message
 	// references (rawLimit bounds its values' bytes); refValues decodes it.
 	raw      []byte
@@ -119,6 +120,8 @@ func (c *Column) Values() []string {
 		c.once.Do(c.materialize)
 	case c.enc == EncConst || c.enc == EncDict:
 		c.once.Do(c.expandDict)
+	case c.hex != nil:
+		c.once.Do(c.expandHex)
 	}
 	return c.values
 }

@@ -161,23 +161,59 @@ func decodeHex(d *decoder, n, limit int) *Column {
 	if d.err != nil {
 		return nil
 	}
+	return &Column{enc: EncHex, n: n, hex: &hexData{raw: raw, length: length, upper: upper == 1, bm: bm}}
+}
+
+// hexData is a decoded EncHex column before its values are built: each
+// present row's value is length/2 bytes of raw, in row order.
+type hexData struct {
+	raw    []byte
+	length int // hex digits per value
+	upper  bool
+	bm     []byte // presence bitmap; nil when every row is present
+}
+
+// expandHex builds the values of a hex column.
+func (c *Column) expandHex() {
+	h := c.hex
 	digits := "0123456789abcdef"
-	if upper == 1 {
+	if h.upper {
 		digits = "0123456789ABCDEF"
 	}
-	arena := make([]byte, 2*len(raw))
-	for i, c := range raw {
-		arena[2*i] = digits[c>>4]
-		arena[2*i+1] = digits[c&15]
+	arena := make([]byte, 2*len(h.raw))
+	for i, b := range h.raw {
+		arena[2*i] = digits[b>>4]
+		arena[2*i+1] = digits[b&15]
 	}
 	s := unsafeString(arena)
-	values := make([]string, n)
+	values := make([]string, c.n)
 	pos := 0
 	for i := range values {
-		if present(bm, i) {
-			values[i] = s[pos : pos+length]
-			pos += length
+		if present(h.bm, i) {
+			values[i] = s[pos : pos+h.length]
+			pos += h.length
 		}
 	}
-	return &Column{enc: EncHex, n: n, values: values}
+	c.values = values
+}
+
+// HexView is the binary view of an EncHex column, for filters that
+// compare values without building them: row i is absent when Bitmap is
+// non-nil and bit i%8 of Bitmap[i/8] is clear; the present rows' values
+// are Width bytes each, in row order, in Raw. A value's text is its bytes
+// in hexadecimal, upper case when Upper.
+type HexView struct {
+	Raw    []byte
+	Width  int
+	Upper  bool
+	Bitmap []byte
+}
+
+// Hex returns the column's binary view; ok is false unless it is EncHex.
+// Shared: do not modify.
+func (c *Column) Hex() (HexView, bool) {
+	if c.hex == nil {
+		return HexView{}, false
+	}
+	return HexView{Raw: c.hex.raw, Width: c.hex.length / 2, Upper: c.hex.upper, Bitmap: c.hex.bm}, true
 }
