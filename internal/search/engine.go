@@ -89,9 +89,9 @@ type source struct {
 	seq     int64 // blocks (and tails) handed out so far, in order
 	tailSeq int64 // seq of the tail being read
 	snap    *indexer.Snapshot
-	pipe  *blockPipeline // the current snapshot's blocks; nil once done
-	tail  bool
-	batch []query.Row
+	pipe    *blockPipeline // the current snapshot's blocks; nil once done
+	tail    bool
+	batch   []query.Row
 }
 
 var _ query.FilteredSource = (*source)(nil)

@@ -56,7 +56,7 @@ type Column struct {
 	pat  *patternData
 	once sync.Once
 	rows rowRanks // ValueAt's per-row view of pat
-	hex *hexData // EncHex: values are built from it on first use
+	hex  *hexData // EncHex: values are built from it on first use
 	// raw is the undecoded payload of a column only a pattern message
 	// references (rawLimit bounds its values' bytes); refValues decodes it.
 	raw      []byte
