@@ -57,6 +57,7 @@ type Column struct {
 	once sync.Once
 	rows rowRanks // ValueAt's per-row view of pat
 	hex  *hexData // EncHex: values are built from it on first use
+	num  *intData // EncInt: likewise
 	// raw is the undecoded payload of a column only a pattern message
 	// references (rawLimit bounds its values' bytes); refValues decodes it.
 	raw      []byte
@@ -122,6 +123,8 @@ func (c *Column) Values() []string {
 		c.once.Do(c.expandDict)
 	case c.hex != nil:
 		c.once.Do(c.expandHex)
+	case c.num != nil:
+		c.once.Do(c.expandInts)
 	}
 	return c.values
 }

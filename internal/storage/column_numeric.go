@@ -2,7 +2,10 @@ package storage
 
 import (
 	"encoding/binary"
+	"encoding/hex"
+	"math/bits"
 	"strconv"
+	"strings"
 )
 
 // EncInt payload (every non-empty value is prefix + canonical decimal):
@@ -95,24 +98,55 @@ func decodeInt(d *decoder, n, limit int) *Column {
 		d.fail("integer column of %d bytes exceeds %d", total, limit)
 		return nil
 	}
-	arena := make([]byte, 0, total)
-	values := make([]string, n)
-	ends := make([]int, 0, count)
-	for _, x := range nums {
-		arena = append(arena, prefix...)
+	return &Column{enc: EncInt, n: n, num: &intData{prefix: prefix, nums: nums, bm: bm, total: total}}
+}
+
+// intData is a decoded EncInt column before its values are built: each
+// present row's value is prefix + nums[k] in decimal, k counting present
+// rows.
+type intData struct {
+	prefix string
+	nums   []int64
+	bm     []byte // presence bitmap; nil when every row is present
+	total  int    // bytes of all values
+}
+
+// expandInts builds the values of an integer column.
+func (c *Column) expandInts() {
+	d := c.num
+	arena := make([]byte, 0, d.total)
+	values := make([]string, c.n)
+	ends := make([]int, 0, len(d.nums))
+	for _, x := range d.nums {
+		arena = append(arena, d.prefix...)
 		arena = strconv.AppendUint(arena, uint64(x), 10)
 		ends = append(ends, len(arena))
 	}
 	s := unsafeString(arena)
 	k, pos := 0, 0
 	for i := range values {
-		if present(bm, i) {
+		if present(d.bm, i) {
 			values[i] = s[pos:ends[k]]
 			pos = ends[k]
 			k++
 		}
 	}
-	return &Column{enc: EncInt, n: n, values: values}
+	c.values = values
+}
+
+// presentRank returns how many rows before row i are present, building
+// the per-byte prefix counts of bm once.
+func (c *Column) presentRank(bm []byte, i int) int {
+	if bm == nil {
+		return i
+	}
+	c.rows.once.Do(func() {
+		c.rows.ranks = make([]int32, len(bm)+1)
+		for b, x := range bm {
+			c.rows.ranks[b+1] = c.rows.ranks[b] + int32(bits.OnesCount8(x))
+		}
+	})
+	return int(c.rows.ranks[i/8]) + bits.OnesCount8(bm[i/8]&(1<<(i%8)-1))
 }
 
 func (e *colEncoder) appendHex(dst []byte, values []string, st *columnStats) []byte {
@@ -162,6 +196,28 @@ func decodeHex(d *decoder, n, limit int) *Column {
 		return nil
 	}
 	return &Column{enc: EncHex, n: n, hex: &hexData{raw: raw, length: length, upper: upper == 1, bm: bm}}
+}
+
+// valueAtNumeric builds row i's value of an integer or hex column alone.
+func (c *Column) valueAtNumeric(i int) string {
+	if d := c.num; d != nil {
+		if !present(d.bm, i) {
+			return ""
+		}
+		x := d.nums[c.presentRank(d.bm, i)]
+		return string(strconv.AppendUint(append(make([]byte, 0, len(d.prefix)+20), d.prefix...), uint64(x), 10))
+	}
+	h := c.hex
+	if !present(h.bm, i) {
+		return ""
+	}
+	w := h.length / 2
+	k := c.presentRank(h.bm, i)
+	s := hex.EncodeToString(h.raw[k*w : (k+1)*w])
+	if h.upper {
+		s = strings.ToUpper(s)
+	}
+	return s
 }
 
 // hexData is a decoded EncHex column before its values are built: each

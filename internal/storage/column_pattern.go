@@ -280,7 +280,6 @@ type tplOp struct {
 
 type template struct {
 	text       string
-	ops        []tplOp // built with the variables (patternData.load)
 	litLen     int
 	ints, strs int // slots
 	refs       [maxRefs]int
@@ -308,7 +307,10 @@ type patternData struct {
 	// CorruptionError); nil leaves it as is.
 	corrupt func(error) error
 
-	loadOnce sync.Once
+	partial    partialState // single-row reads (ValueAt)
+	layoutOnce sync.Once
+	layoutErr  error
+	loadOnce   sync.Once
 	ints     []uint64
 	strs     []string
 	refs     [][]string
@@ -440,7 +442,7 @@ func skipPacked(d *decoder) {
 // damage it sets pd.err and leaves every variable empty.
 func (pd *patternData) load() {
 	pd.loadOnce.Do(func() {
-		if err := pd.layout(); err != nil {
+		if err := pd.ensureLayout(); err != nil {
 			pd.fail(err)
 			return
 		}
@@ -462,20 +464,6 @@ func (pd *patternData) load() {
 			}
 			pd.refs[i] = vals
 		}
-		ops := 0
-		for i := range pd.tpls {
-			tp := &pd.tpls[i]
-			ops += tp.ints + tp.strs + 1
-			for ref := range pd.refs {
-				ops += tp.refs[ref]
-			}
-		}
-		all := make([]tplOp, 0, ops)
-		for i := range pd.tpls {
-			first := len(all)
-			all = templateOps(pd.tpls[i].text, all)
-			pd.tpls[i].ops = all[first:len(all):len(all)]
-		}
 		for r, id := range pd.ids {
 			tp := &pd.tpls[id]
 			for ref := range pd.refs {
@@ -488,8 +476,14 @@ func (pd *patternData) load() {
 	})
 }
 
-// layout counts each template's variables and rows and places its slots
-// in the variable streams.
+// ensureLayout runs layout once.
+func (pd *patternData) ensureLayout() error {
+	pd.layoutOnce.Do(func() { pd.layoutErr = pd.layout() })
+	return pd.layoutErr
+}
+
+// layout counts each template's variables and rows, places its slots in
+// the variable streams and splits it into steps.
 func (pd *patternData) layout() error {
 	nrefs := len(pd.refCols)
 	pd.tpls = make([]template, len(pd.texts))
@@ -519,20 +513,32 @@ func (pd *patternData) layout() error {
 	return nil
 }
 
-// fail records damage found while loading: every variable reads empty.
+// allOps splits every template into its steps (for building all values).
+func (pd *patternData) allOps() [][]tplOp {
+	n := 0
+	for i := range pd.tpls {
+		n += pd.tpls[i].ints + pd.tpls[i].strs + 1
+		for ref := range pd.refCols {
+			n += pd.tpls[i].refs[ref]
+		}
+	}
+	all := make([]tplOp, 0, n)
+	out := make([][]tplOp, len(pd.tpls))
+	for i := range pd.tpls {
+		first := len(all)
+		all = templateOps(pd.tpls[i].text, all)
+		out[i] = all[first:len(all):len(all)]
+	}
+	return out
+}
+
+// fail records damage found while loading: the column's values then all
+// read as "" (materialize, ValueAt) and Column.Err reports it.
 func (pd *patternData) fail(err error) {
 	if pd.corrupt != nil {
 		err = pd.corrupt(err)
 	}
-	pd.err.Store(&err)
-	// Every template becomes one empty literal: no variable is read.
-	if len(pd.tpls) != len(pd.texts) {
-		pd.tpls = make([]template, len(pd.texts))
-	}
-	for i := range pd.tpls {
-		pd.tpls[i].ops = []tplOp{{}}
-	}
-	pd.total = 0
+	pd.err.CompareAndSwap(nil, &err)
 }
 
 // readTemplates reads the template count and stream and splits it. The
@@ -646,6 +652,11 @@ func readStrSlots(d *decoder, tpls []template, total, limit int) ([]string, int)
 func (c *Column) materialize() {
 	pd := c.pat
 	pd.load()
+	if pd.err.Load() != nil {
+		c.values = make([]string, c.n)
+		return
+	}
+	ops := pd.allOps()
 	rank := make([]int, len(pd.tpls))
 	arena := make([]byte, pd.total)
 	values := make([]string, len(pd.ids))
@@ -657,7 +668,7 @@ func (c *Column) materialize() {
 		rank[id]++
 		ni, ns := tp.intBase+k, tp.strBase+k
 		start := pos
-		for _, op := range tp.ops {
+		for _, op := range ops[id] {
 			pos += copy(arena[pos:], op.lit)
 			switch {
 			case op.code == 0:
@@ -722,4 +733,129 @@ func TemplateText(t string) string {
 		}
 	}
 	return string(b)
+}
+
+// Reading one row's value (Column.ValueAt) decodes only the variables of
+// that row's template: prepare unpacks the variable streams and finds
+// where each template's slots start; tplVars decodes one template's.
+
+// tplVars holds one template's variables: integer slot j of the
+// template's k-th row is ints[j*count+k], string slots likewise.
+type tplVars struct {
+	ops  []tplOp
+	ints []uint64
+	strs []string
+}
+
+// partialState is what prepare builds, once per column.
+type partialState struct {
+	once           sync.Once
+	ints, strs     []byte  // unpacked variable streams
+	intOff, strOff []int   // per template: offset of its first slot
+	refs           [][]string
+	vars           []atomic.Pointer[tplVars]
+}
+
+// prepare readies single-row reads; on damage it records the error (see
+// fail) and later reads see empty variables.
+func (pd *patternData) prepare() {
+	ps := &pd.partial
+	ps.once.Do(func() {
+		if err := pd.prepareStreams(); err != nil {
+			pd.fail(err)
+			ps.vars = nil
+		}
+	})
+}
+
+func (pd *patternData) prepareStreams() error {
+	if err := pd.ensureLayout(); err != nil {
+		return err
+	}
+	ps := &pd.partial
+	d := &decoder{b: pd.vars}
+	ps.ints = unpack(d, -1, 11*pd.nInts+16)
+	ps.strs = unpack(d, -1, pd.limit+pd.nStrs*binary.MaxVarintLen64)
+	if err := d.done("pattern variables"); err != nil {
+		return err
+	}
+	ps.intOff = make([]int, len(pd.tpls)+1)
+	ps.strOff = make([]int, len(pd.tpls)+1)
+	id, sd := decoder{b: ps.ints}, decoder{b: ps.strs}
+	for t := range pd.tpls {
+		tp := &pd.tpls[t]
+		ps.intOff[t], ps.strOff[t] = id.off, sd.off
+		for j := 0; j < tp.ints && id.err == nil; j++ {
+			if tp.count < patternPlaneRows {
+				for k := 0; k < tp.count; k++ {
+					id.uvarint()
+				}
+				continue
+			}
+			w := int(id.byte())
+			if w > 8 {
+				id.fail("slot width %d", w)
+			}
+			id.bytes(w * tp.count)
+		}
+		for k := 0; k < tp.strs*tp.count && sd.err == nil; k++ {
+			sd.bytes(sd.uvarintMax(uint64(len(ps.strs)), "variable length"))
+		}
+	}
+	if err := id.done("integer variables"); err != nil {
+		return err
+	}
+	if err := sd.done("string variables"); err != nil {
+		return err
+	}
+	ps.refs = make([][]string, len(pd.refCols))
+	for i, c := range pd.refCols {
+		vals, err := c.refValues()
+		if err != nil {
+			return err
+		}
+		ps.refs[i] = vals
+	}
+	ps.vars = make([]atomic.Pointer[tplVars], len(pd.tpls))
+	return nil
+}
+
+// templateVars decodes template t's variables once (nil after damage).
+func (pd *patternData) templateVars(t int) *tplVars {
+	ps := &pd.partial
+	if ps.vars == nil {
+		return nil
+	}
+	if v := ps.vars[t].Load(); v != nil {
+		return v
+	}
+	tp := &pd.tpls[t]
+	v := &tplVars{ops: templateOps(tp.text, nil), ints: make([]uint64, tp.ints*tp.count), strs: make([]string, tp.strs*tp.count)}
+	id := decoder{b: ps.ints, off: ps.intOff[t]}
+	for j := 0; j < tp.ints; j++ {
+		slot := v.ints[j*tp.count : (j+1)*tp.count]
+		if tp.count < patternPlaneRows {
+			for k := range slot {
+				slot[k] = id.uvarint()
+			}
+			continue
+		}
+		w := int(id.byte())
+		for b := 0; b < w; b++ {
+			plane := id.bytes(tp.count)
+			for k, c := range plane {
+				slot[k] |= uint64(c) << uint(8*b)
+			}
+		}
+	}
+	sd := decoder{b: ps.strs, off: ps.strOff[t]}
+	arena := unsafeString(ps.strs)
+	for k := range v.strs {
+		l := sd.uvarint()
+		pos := sd.off
+		sd.bytes(int(l))
+		v.strs[k] = arena[pos : pos+int(l)]
+	}
+	ps.vars[t].Store(v) // racing readers store equal values
+	return v
 }

@@ -103,3 +103,51 @@ func TestCachedFilterMatchesReadFilter(t *testing.T) {
 		t.Fatal("CachedFilter accepted a block index past the end")
 	}
 }
+
+// TestValueAtEqualsValues reads every row of every column one at a time
+// (ValueAt on a fresh block, before anything built the column) and
+// compares with the whole column built at once, for every encoding.
+func TestValueAtEqualsValues(t *testing.T) {
+	fsys := newMemFS()
+	rows := genRows(7, 3000, 3)
+	extra := repeatRows(900, func(i int) model.Record {
+		r := rec(fmt.Sprintf("login user_id=u%d took=%d", 1000+i, i), "user_id", fmt.Sprint("u", 1000+i),
+			"trace", fmt.Sprintf("%016X", uint64(i)*0x9E3779B97F4A7C15), "level", []string{"info", "warn"}[i%2],
+			"note", fmt.Sprintf("free %d text", i))
+		if i%3 == 0 {
+			r.Fields = r.Fields[:1] // absent hex and dict values
+		}
+		return r
+	})
+	for i := range extra {
+		extra[i].Offset += 1 << 20 // after genRows' offsets
+	}
+	rows = append(rows, extra...)
+	p, _ := writeAndOpen(t, fsys, "/v.part", rows, WriteOptions{BlockRows: 500})
+	encs := map[Encoding]bool{}
+	for b := range p.Blocks() {
+		lazy, err := p.ReadBlock(b, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		full, _ := p.ReadBlock(b, nil)
+		cols := append([]*Column{lazy.Column(MsgField)}, lazy.Columns()...)
+		for _, c := range cols {
+			if c == nil {
+				continue
+			}
+			encs[c.Encoding()] = true
+			want := full.Column(c.Name()).Values()
+			for i := 0; i < c.Len(); i++ {
+				if got := c.ValueAt(i); got != want[i] {
+					t.Fatalf("block %d column %s (%v) row %d: ValueAt %q, Values %q", b, c.Name(), c.Encoding(), i, got, want[i])
+				}
+			}
+		}
+	}
+	for _, e := range []Encoding{EncDict, EncStrings, EncInt, EncHex, EncPattern} {
+		if !encs[e] {
+			t.Errorf("no %v column in the test data (have %v)", e, encs)
+		}
+	}
+}
