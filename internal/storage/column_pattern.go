@@ -311,11 +311,11 @@ type patternData struct {
 	layoutOnce sync.Once
 	layoutErr  error
 	loadOnce   sync.Once
-	ints     []uint64
-	strs     []string
-	refs     [][]string
-	total    int                   // bytes of all values
-	err      atomic.Pointer[error] // set by load when the variables are damaged
+	ints       []uint64
+	strs       []string
+	refs       [][]string
+	total      int                   // bytes of all values
+	err        atomic.Pointer[error] // set by load when the variables are damaged
 }
 
 // countCodes scans template t: the number of each kind of variable code
@@ -750,8 +750,8 @@ type tplVars struct {
 // partialState is what prepare builds, once per column.
 type partialState struct {
 	once           sync.Once
-	ints, strs     []byte  // unpacked variable streams
-	intOff, strOff []int   // per template: offset of its first slot
+	ints, strs     []byte // unpacked variable streams
+	intOff, strOff []int  // per template: offset of its first slot
 	refs           [][]string
 	vars           []atomic.Pointer[tplVars]
 }
