@@ -152,10 +152,10 @@ func (m *merger) mergeStream(g int, s *Stream) error {
 			}
 		}
 		if b.rows() > 0 && (b.rows() >= m.opts.BlockRows || b.raw+size > m.opts.BlockBytes || len(b.cols)+len(blk.cols) > maxBlockColumns) {
-			if err := m.pw.writeBlock(b, g); err != nil {
+			var err error
+			if b, err = m.pw.writeBlock(b, g); err != nil {
 				return err
 			}
-			b.reset()
 		}
 		b.startRow(c.time, c.pos.Partition, c.pos.Offset, blk.Msg(r))
 		for _, col := range blk.cols {
@@ -167,5 +167,7 @@ func (m *merger) mergeStream(g int, s *Stream) error {
 			return err
 		}
 	}
-	return m.pw.writeBlock(b, g)
+	nb, err := m.pw.writeBlock(b, g)
+	m.b = nb // the writer owns b now
+	return err
 }

@@ -81,11 +81,10 @@ func WritePart(fsys vfs.FS, path string, meta PartMeta, rows []Row, opts WriteOp
 		size := int(rowSize[i])
 		if b.rows() > 0 && (rowStream[i] != cur || b.rows() >= opts.BlockRows || b.raw+size > opts.BlockBytes ||
 			len(b.cols)+len(r.Record.Fields) > maxBlockColumns && len(b.cols)+b.newColumns(r.Record.Fields) > maxBlockColumns) {
-			if err := pw.writeBlock(b, int(cur)); err != nil {
+			if b, err = pw.writeBlock(b, int(cur)); err != nil {
 				pw.abort()
 				return PartInfo{}, err
 			}
-			b.reset()
 		}
 		cur = rowStream[i]
 		b.startRow(r.Record.Time, r.Partition, r.Offset, r.Record.Msg)
@@ -93,7 +92,7 @@ func WritePart(fsys vfs.FS, path string, meta PartMeta, rows []Row, opts WriteOp
 			b.setFieldAt(j, f.Name, f.Value)
 		}
 	}
-	if err := pw.writeBlock(b, int(cur)); err != nil {
+	if _, err := pw.writeBlock(b, int(cur)); err != nil {
 		pw.abort()
 		return PartInfo{}, err
 	}
@@ -184,7 +183,7 @@ type partWriter struct {
 	w, fw        *bufio.Writer
 	off, foff    int64
 	opts         WriteOptions
-	enc          *blockEncoder
+	encoders     // blocks are encoded on every core, written in order
 	ix           partIndex
 	rows         int64
 	minT, maxT   int64
@@ -199,7 +198,7 @@ func createPartWriter(fsys vfs.FS, path string, streams []Stream, opts WriteOpti
 		return nil, fmt.Errorf("write part %s: %w", path, err)
 	}
 	pw := &partWriter{fsys: fsys, path: path, tmp: path + ".tmp", filtTmp: path + ".filters.tmp",
-		opts: opts, enc: newBlockEncoder(&opts), minT: math.MaxInt64, maxT: math.MinInt64}
+		opts: opts, minT: math.MaxInt64, maxT: math.MinInt64}
 	pw.ix.streams = streams
 	var err error
 	if pw.f, err = fsys.OpenFile(pw.tmp, os.O_CREATE|os.O_TRUNC|os.O_RDWR, 0o644); err != nil {
@@ -224,15 +223,13 @@ func createPartWriter(fsys vfs.FS, path string, streams []Stream, opts WriteOpti
 }
 
 // writeBlock encodes and writes the rows of b (sorted, one stream).
-func (pw *partWriter) writeBlock(b *blockBuilder, stream int) error {
+func (pw *partWriter) writeEncoded(j *encodeJob) error {
+	b := j.b
 	n := b.rows()
-	if n == 0 {
-		return nil
-	}
-	data, hdrLen, filter, fields := pw.enc.encode(b, pw.ix.streams[stream].Fields)
+	data, hdrLen, filter, fields := j.data, j.hdrLen, j.filter, j.names
 	e := blockEntry{off: pw.off, hdrLen: hdrLen, dataLen: len(data),
 		filterOff: pw.foff, filterLen: len(filter), filterCRC: crc(filter)}
-	e.Stream = stream
+	e.Stream = j.stream
 	e.Rows = n
 	e.MinTime, e.MaxTime = b.times[0], b.times[n-1]
 	e.MinPos = Position{int(b.parts[0]), b.offs[0]}
@@ -274,6 +271,10 @@ func (pw *partWriter) finish(meta PartMeta, ranges []OffsetRange) (PartInfo, err
 }
 
 func (pw *partWriter) finishFile(meta PartMeta, ranges []OffsetRange) (PartInfo, error) {
+	if err := pw.drain(0); err != nil {
+		return PartInfo{}, err
+	}
+	pw.stopEncoders()
 	if err := pw.fw.Flush(); err != nil {
 		return PartInfo{}, fmt.Errorf("write %s: %w", pw.filtTmp, err)
 	}
@@ -344,6 +345,7 @@ func (pw *partWriter) finishFile(meta PartMeta, ranges []OffsetRange) (PartInfo,
 // into place (a failed directory sync) is removed too: it was never
 // reported as written.
 func (pw *partWriter) abort() {
+	pw.stopEncoders()
 	if !pw.closed {
 		pw.f.Close()
 		pw.ff.Close()
