@@ -32,10 +32,29 @@ func (e *bodyError) Error() string { return e.api.Message }
 // a body that does not fit the budget with 503. Nothing is written before
 // the whole body is read, so a refused request stores nothing.
 func readBody(r *http.Request, lim bodyLimits, res *reservation) ([]byte, error) {
-	enc, err := contentEncoding(r.Header.Values("Content-Encoding"))
+	body, _, err := readBodyKeeping(r, lim, res, "")
+	return body, err
+}
+
+// readBodyKeeping is readBody for a decoder that undoes the
+// Content-Encoding keep itself (Loki's "snappy"): a body so encoded is
+// returned as received, with enc = keep; gzip and zstd are undone as by
+// readBody (enc = ""). keep "" accepts no other encoding.
+func readBodyKeeping(r *http.Request, lim bodyLimits, res *reservation, keep string) (body []byte, enc string, err error) {
+	enc, err = contentEncoding(r.Header.Values("Content-Encoding"), keep)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
+	body, err = readEncoded(r, lim, res, enc)
+	if enc != keep {
+		enc = ""
+	}
+	return body, enc, err
+}
+
+// readEncoded reads the body and undoes enc ("", "gzip", "zstd"; any other
+// value is left as is).
+func readEncoded(r *http.Request, lim bodyLimits, res *reservation, enc string) ([]byte, error) {
 	if r.ContentLength > lim.maxRequest {
 		return nil, &bodyError{errTooLarge.with(fmt.Sprintf("request body is %d bytes, the limit is %d (ingest.max_request_bytes): split it into smaller requests", r.ContentLength, lim.maxRequest)), "request_too_large"}
 	}
@@ -46,9 +65,6 @@ func readBody(r *http.Request, lim bodyLimits, res *reservation) ([]byte, error)
 			return nil, &bodyError{errTooLarge.with(fmt.Sprintf("request body exceeds %d bytes (ingest.max_request_bytes): split it into smaller requests", lim.maxRequest)), "request_too_large"}
 		}
 		return nil, err
-	}
-	if enc == "" {
-		return raw, nil
 	}
 	var dec io.Reader
 	switch enc {
@@ -66,6 +82,8 @@ func readBody(r *http.Request, lim bodyLimits, res *reservation) ([]byte, error)
 		}
 		defer zr.Close()
 		dec = zr
+	default: // none, or one the caller's decoder undoes
+		return raw, nil
 	}
 	out, err := readLimited(dec, lim.maxDecompressed, res, 0)
 	if err != nil {
@@ -82,8 +100,9 @@ func readBody(r *http.Request, lim bodyLimits, res *reservation) ([]byte, error)
 	return out, nil
 }
 
-// contentEncoding returns "", "gzip" or "zstd", refusing anything else.
-func contentEncoding(values []string) (string, error) {
+// contentEncoding returns "", "gzip", "zstd" or keep (when not ""),
+// refusing anything else.
+func contentEncoding(values []string, keep string) (string, error) {
 	var parts []string
 	for _, v := range values {
 		for _, p := range strings.Split(v, ",") {
@@ -103,8 +122,14 @@ func contentEncoding(values []string) (string, error) {
 		return "gzip", nil
 	case "zstd":
 		return "zstd", nil
+	case keep: // parts are never "", so keep "" matches nothing
+		return keep, nil
 	}
-	return "", &bodyError{errBadEncoding.with(fmt.Sprintf("Content-Encoding %q is not supported: use gzip, zstd or none", parts[0])), "unsupported_encoding"}
+	use := "gzip, zstd or none"
+	if keep != "" {
+		use = "gzip, zstd, " + keep + " or none"
+	}
+	return "", &bodyError{errBadEncoding.with(fmt.Sprintf("Content-Encoding %q is not supported: use %s", parts[0], use)), "unsupported_encoding"}
 }
 
 type limitError struct{ limit int64 }

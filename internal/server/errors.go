@@ -40,7 +40,15 @@ var (
 	errBadQuery       = apiError{Code: "invalid_query", status: http.StatusBadRequest}
 	errQueryLimit     = apiError{Code: "query_limit", status: http.StatusUnprocessableEntity}
 	errQueryBusy      = apiError{Code: "too_many_queries", status: http.StatusServiceUnavailable, retryAfter: 1}
+	// Receivers of other protocols (Loki, Elasticsearch _bulk, OTLP).
+	errBadBody         = apiError{Code: "invalid_body", status: http.StatusBadRequest}
+	errMediaType       = apiError{Code: "unsupported_media_type", status: http.StatusUnsupportedMediaType}
+	errRejectedEntries = apiError{Code: "rejected_entries", status: http.StatusBadRequest}
 )
+
+// ErrorCodeHeader carries the catalogue code of every error answer, also
+// those whose body follows another protocol (Elasticsearch, OTLP).
+const ErrorCodeHeader = "X-Logbucket-Error-Code"
 
 // with returns a copy of e carrying msg.
 func (e apiError) with(msg string) apiError {
@@ -48,17 +56,34 @@ func (e apiError) with(msg string) apiError {
 	return e
 }
 
+// setErrorHeaders sets the headers every error answer carries: the
+// catalogue code and, for errors that pass, Retry-After.
+func setErrorHeaders(h http.Header, e apiError) {
+	h.Set(ErrorCodeHeader, e.Code)
+	if e.retryAfter > 0 {
+		h.Set("Retry-After", strconv.Itoa(e.retryAfter))
+	}
+}
+
 // writeError sends e as `{"error":{...}}`.
 func writeError(w http.ResponseWriter, e apiError) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
-	if e.retryAfter > 0 {
-		h.Set("Retry-After", strconv.Itoa(e.retryAfter))
-	}
+	setErrorHeaders(h, e)
 	w.WriteHeader(e.status)
 	_ = json.NewEncoder(w).Encode(struct {
 		Error apiError `json:"error"`
 	}{e})
+}
+
+// writeErrorBody sends e's status and headers with body, a JSON document
+// that holds e and more.
+func writeErrorBody(w http.ResponseWriter, e apiError, body any) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	setErrorHeaders(h, e)
+	w.WriteHeader(e.status)
+	_ = json.NewEncoder(w).Encode(body)
 }
 
 // writeJSON sends v with status 200.

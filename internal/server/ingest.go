@@ -13,6 +13,7 @@ import (
 	"github.com/logbucket/logbucket/internal/config"
 	"github.com/logbucket/logbucket/internal/ingest"
 	"github.com/logbucket/logbucket/internal/ingest/jsonline"
+	"github.com/logbucket/logbucket/internal/model"
 )
 
 // maxListedErrors bounds the per-line errors an ingest answer lists.
@@ -41,10 +42,10 @@ type ingestParams struct {
 	batchID string
 }
 
-// parseIngestParams reads the bucket and decoding options of a request.
-func (s *Server) parseIngestParams(r *http.Request) (ingestParams, *apiError) {
-	q := r.URL.Query()
-	p := ingestParams{bucket: s.bucketOf(r), batchID: r.Header.Get("X-Logbucket-Batch-Id")}
+// requestParams checks a request's bucket and batch id and returns the
+// configured decoding options of that bucket.
+func (s *Server) requestParams(r *http.Request, bucket string) (ingestParams, *apiError) {
+	p := ingestParams{bucket: bucket, batchID: r.Header.Get(batchIDHeader)}
 	if !config.ValidBucketName(p.bucket) {
 		e := errBadBucket.with(fmt.Sprintf("bucket name %q is invalid: use 1-63 characters of a-z, 0-9, '_' and '-', starting with a letter or digit", p.bucket))
 		return p, &e
@@ -53,15 +54,30 @@ func (s *Server) parseIngestParams(r *http.Request) (ingestParams, *apiError) {
 		e := errBadRequest.with("X-Logbucket-Batch-Id is longer than 255 bytes")
 		return p, &e
 	}
-	bcfg := s.cfg.Bucket(p.bucket)
-	p.opts = ingest.DefaultOptions()
-	p.opts.TimeField = s.cfg.Ingest.TimeField
-	p.opts.MsgFields = s.cfg.Ingest.MsgFields
-	p.opts.StreamFields = bcfg.StreamFields
-	p.opts.MaxLineBytes = int(s.cfg.Ingest.MaxLineBytes)
-	p.opts.MaxFields = s.cfg.Ingest.MaxFields
-	p.opts.MaxFieldNameBytes = int(s.cfg.Ingest.MaxFieldNameBytes)
-	p.opts.Now = time.Now().UnixNano()
+	p.opts = s.bucketOptions(p.bucket, time.Now().UnixNano())
+	return p, nil
+}
+
+// bucketOptions returns the configured decoding options of bucket.
+func (s *Server) bucketOptions(bucket string, now int64) ingest.Options {
+	opts := ingest.DefaultOptions()
+	opts.TimeField = s.cfg.Ingest.TimeField
+	opts.MsgFields = s.cfg.Ingest.MsgFields
+	opts.StreamFields = s.cfg.Bucket(bucket).StreamFields
+	opts.MaxLineBytes = int(s.cfg.Ingest.MaxLineBytes)
+	opts.MaxFields = s.cfg.Ingest.MaxFields
+	opts.MaxFieldNameBytes = int(s.cfg.Ingest.MaxFieldNameBytes)
+	opts.Now = now
+	return opts
+}
+
+// parseIngestParams reads the bucket and decoding options of a request.
+func (s *Server) parseIngestParams(r *http.Request) (ingestParams, *apiError) {
+	p, perr := s.requestParams(r, s.bucketOf(r))
+	if perr != nil {
+		return p, perr
+	}
+	q := r.URL.Query()
 	if v := firstParam(q, "stream_fields", "_stream_fields"); v != "" {
 		p.opts.StreamFields = splitList(v)
 	}
@@ -107,7 +123,7 @@ func (s *Server) bucketOf(r *http.Request) string {
 	if b := r.URL.Query().Get("bucket"); b != "" {
 		return b
 	}
-	if b := r.Header.Get("X-Logbucket-Bucket"); b != "" {
+	if b := r.Header.Get(bucketHeader); b != "" {
 		return b
 	}
 	return s.cfg.Ingest.DefaultBucket
@@ -117,29 +133,17 @@ func (s *Server) bucketOf(r *http.Request) string {
 func (s *Server) handleIngest(w http.ResponseWriter, r *http.Request) {
 	p, perr := s.parseIngestParams(r)
 	if perr != nil {
-		s.discard(p.bucket, "invalid_request", 1)
-		writeError(w, *perr)
+		s.refuse(w, p.bucket, "invalid_request", writeError, *perr)
 		return
 	}
-	select {
-	case s.ingestSlots <- struct{}{}:
-		defer func() { <-s.ingestSlots }()
-	default:
-		s.discard(p.bucket, "overloaded", 1)
-		writeError(w, errOverloaded.with(fmt.Sprintf("%d ingest requests are in progress (ingest.max_concurrent_requests): retry after the Retry-After delay", cap(s.ingestSlots))))
+	c, ok := s.beginIngest(w, r, p.bucket, writeError)
+	if !ok {
 		return
 	}
-	res := &reservation{b: s.budget}
-	defer res.release()
-	body, err := readBody(r, s.bodyLimits, res)
-	if err != nil {
-		s.answerBodyError(w, p.bucket, err)
-		return
-	}
+	defer c.end()
+	body, _, ok := c.readBody("")
 	// Decoded records hold about as much again as the body.
-	if !res.grow(int64(len(body)) * 2) {
-		s.discard(p.bucket, "overloaded", 1)
-		writeError(w, errOverloaded.with("the ingest memory budget (ingest.memory_bytes) is spent: retry after the Retry-After delay"))
+	if !ok || !c.reserve(int64(len(body))*2) {
 		return
 	}
 	var result ingest.Result
@@ -149,28 +153,16 @@ func (s *Server) handleIngest(w http.ResponseWriter, r *http.Request) {
 
 // answerDecoded stores decoded records and writes the ingest answer.
 func (s *Server) answerDecoded(w http.ResponseWriter, ctx context.Context, p ingestParams, result *ingest.Result, bodyBytes int) {
-	for reason, n := range result.Discards {
-		s.discard(p.bucket, reason, n)
-	}
+	s.countDiscards(p.bucket, result.Discards)
 	resp := ingestResponse{Accepted: len(result.Records), Rejected: len(result.Rejections),
-		Errors: []lineError{}, Partitions: map[string]commitlog.OffsetRange{}}
-	for _, rj := range result.Rejections {
-		if len(resp.Errors) == maxListedErrors {
-			break
-		}
-		reason := rj.Reason
-		if rj.Detail != "" {
-			reason = rj.Reason + ": " + rj.Detail
-		}
-		resp.Errors = append(resp.Errors, lineError{Line: rj.Line, Reason: reason})
-	}
+		Errors: listErrors(result.Rejections), Partitions: map[string]commitlog.OffsetRange{}}
 	if p.strict && len(result.Rejections) > 0 {
 		s.discard(p.bucket, "strict", len(result.Records))
 		writeStrictError(w, resp)
 		return
 	}
 	if len(result.Records) > 0 {
-		ar, apiErr := s.appendRecords(ctx, p, result)
+		ar, apiErr := s.store(ctx, p.bucket, p.batchID, result.Records, bodyBytes)
 		if apiErr != nil {
 			writeError(w, *apiErr)
 			return
@@ -179,71 +171,75 @@ func (s *Server) answerDecoded(w http.ResponseWriter, ctx context.Context, p ing
 			resp.Partitions[strconv.Itoa(part)] = rng
 		}
 		resp.Duplicate = ar.Duplicate
-		s.metrics.records.WithLabelValues(p.bucket).Add(float64(len(result.Records)))
-		s.metrics.bytes.WithLabelValues(p.bucket).Add(float64(bodyBytes))
 	}
 	writeJSON(w, resp)
 }
 
+// listErrors lists the first maxListedErrors rejections of a request.
+func listErrors(rejections []ingest.Rejection) []lineError {
+	out := make([]lineError, 0, min(len(rejections), maxListedErrors))
+	for _, rj := range rejections[:min(len(rejections), maxListedErrors)] {
+		reason := rj.Reason
+		if rj.Detail != "" {
+			reason = rj.Reason + ": " + rj.Detail
+		}
+		out = append(out, lineError{Line: rj.Line, Reason: reason})
+	}
+	return out
+}
+
 func writeStrictError(w http.ResponseWriter, resp ingestResponse) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusBadRequest)
 	e := errStrictRejected.with(fmt.Sprintf("%d of %d lines are invalid and strict=true: nothing was stored", resp.Rejected, resp.Rejected+resp.Accepted))
-	writeJSONBody(w, struct {
+	writeErrorBody(w, e, struct {
 		Error    apiError    `json:"error"`
 		Rejected int         `json:"rejected"`
 		Errors   []lineError `json:"errors"`
 	}{e, resp.Rejected, resp.Errors})
 }
 
-// appendRecords stores records, creating the bucket when allowed.
-func (s *Server) appendRecords(ctx context.Context, p ingestParams, result *ingest.Result) (commitlog.AppendResult, *apiError) {
-	req := commitlog.AppendRequest{Bucket: p.bucket, Records: result.Records, BatchID: p.batchID}
+// appendRecords stores the records of bucket, creating the bucket when
+// allowed; the failures are counted as discards and returned as the
+// catalogue error to answer.
+func (s *Server) appendRecords(ctx context.Context, bucket, batchID string, records []model.Record) (commitlog.AppendResult, *apiError) {
+	req := commitlog.AppendRequest{Bucket: bucket, Records: records, BatchID: batchID}
 	ar, err := s.log.Append(ctx, req)
 	if errors.Is(err, commitlog.ErrBucketNotFound) && s.cfg.Ingest.AutoCreateBuckets {
-		if err = s.log.CreateBucket(ctx, p.bucket); err == nil {
+		if err = s.log.CreateBucket(ctx, bucket); err == nil {
 			ar, err = s.log.Append(ctx, req)
 		}
 	}
 	if err == nil {
 		return ar, nil
 	}
-	n := len(result.Records)
+	return commitlog.AppendResult{}, s.appendError(ctx, bucket, len(records), err)
+}
+
+// appendError counts the n records of a failed append of bucket as
+// discarded and returns the error to answer.
+func (s *Server) appendError(ctx context.Context, bucket string, n int, err error) *apiError {
 	var e apiError
 	switch {
 	case errors.Is(err, commitlog.ErrBucketNotFound):
-		s.discard(p.bucket, "unknown_bucket", n)
-		e = errBucketNotFound.with(fmt.Sprintf("bucket %q does not exist and ingest.auto_create_buckets is off: create it in the configuration", p.bucket))
+		s.discard(bucket, "unknown_bucket", n)
+		e = errBucketNotFound.with(fmt.Sprintf("bucket %q does not exist and ingest.auto_create_buckets is off: create it in the configuration", bucket))
 	case errors.Is(err, commitlog.ErrOverloaded):
-		s.discard(p.bucket, "overloaded", n)
+		s.discard(bucket, "overloaded", n)
 		e = errOverloaded.with("the commit log cannot keep up: retry after the Retry-After delay")
 	case errors.Is(err, commitlog.ErrReadOnly):
-		s.discard(p.bucket, "read_only", n)
+		s.discard(bucket, "read_only", n)
 		e = errReadOnly.with(err.Error())
 	case errors.Is(err, commitlog.ErrClosed):
-		s.discard(p.bucket, "shutting_down", n)
+		s.discard(bucket, "shutting_down", n)
 		e = errShuttingDown.with("the server is shutting down: retry against the restarted server")
 	case ctx.Err() != nil:
-		s.discard(p.bucket, "client_gone", n)
+		s.discard(bucket, "client_gone", n)
 		e = errClientGone.with("the client closed the request before the records were durable; they may or may not be stored: retry with the same X-Logbucket-Batch-Id")
 	default:
-		s.discard(p.bucket, "internal", n)
-		s.logger.Error("append", "bucket", p.bucket, "err", err)
+		s.discard(bucket, "internal", n)
+		s.logger.Error("append", "bucket", bucket, "err", err)
 		e = errInternal.with("storing the records failed; they may or may not be stored: retry with the same X-Logbucket-Batch-Id")
 	}
-	return commitlog.AppendResult{}, &e
-}
-
-// answerBodyError answers a request whose body could not be read.
-func (s *Server) answerBodyError(w http.ResponseWriter, bucket string, err error) {
-	var be *bodyError
-	if errors.As(err, &be) {
-		s.discard(bucket, be.reason, 1)
-		writeError(w, be.api)
-		return
-	}
-	s.discard(bucket, "read_error", 1)
-	writeError(w, errBadRequest.with(fmt.Sprintf("reading the request body failed: %v", err)))
+	return &e
 }
 
 // discard counts n discarded items of a bucket by reason.

@@ -1,8 +1,6 @@
 package server
 
 import (
-	"encoding/json"
-	"io"
 	"strconv"
 	"time"
 
@@ -39,9 +37,4 @@ func appendField(dst []byte, f model.Field) []byte {
 	dst = jsonstr.Append(dst, f.Name)
 	dst = append(dst, ':')
 	return jsonstr.Append(dst, f.Value)
-}
-
-// writeJSONBody encodes v after the status line was written.
-func writeJSONBody(w io.Writer, v any) {
-	_ = json.NewEncoder(w).Encode(v)
 }

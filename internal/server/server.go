@@ -131,6 +131,7 @@ func (s *Server) Handler() http.Handler {
 			route("POST "+prefix+q.path, h, false)
 		}
 	}
+	s.receiverRoutes(func(pattern string, h http.HandlerFunc) { route(pattern, h, false) })
 	route("GET /healthz", s.handleHealthz, false)
 	route("GET /readyz", s.handleReadyz, false)
 	if s.cfg.HTTP.Pprof {
