@@ -104,6 +104,13 @@ func Serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, ln net.
 		ln.Close()
 		return err
 	}
+	// The syslog listeners are checked now (TLS key pairs included) and
+	// bound once the commit log is recovered.
+	sys, err := newSyslogServer(cfg, logger, reg)
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	hs := &http.Server{
 		Handler:           srv.Handler(),
 		ReadHeaderTimeout: time.Duration(cfg.HTTP.ReadHeaderTimeout),
@@ -120,6 +127,7 @@ func Serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, ln net.
 	opts, err := commitLogOptions(cfg)
 	if err != nil {
 		shutdownHTTP(hs, cfg, logger)
+		sys.stop(0)
 		return err
 	}
 	opts.Logger, opts.Registerer = logger.With("component", "commitlog"), reg
@@ -127,6 +135,7 @@ func Serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, ln net.
 	log, err := commitlog.Open(opts)
 	if err != nil {
 		shutdownHTTP(hs, cfg, logger)
+		sys.stop(0)
 		return fmt.Errorf("recover commit log in %s: %w", cfg.Data, err)
 	}
 	srv.SetLog(log, log.Health)
@@ -138,10 +147,17 @@ func Serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, ln net.
 	})
 	if err != nil {
 		shutdownHTTP(hs, cfg, logger)
+		sys.stop(0)
 		log.Close()
 		return fmt.Errorf("open index in %s: %w", cfg.Data, err)
 	}
 	srv.SetSearch(search.New(ix, log))
+	if err := sys.start(log); err != nil {
+		shutdownHTTP(hs, cfg, logger)
+		ix.Close()
+		log.Close()
+		return err
+	}
 	logger.Info("ready", "buckets", len(log.Buckets()), "recovery", time.Since(start).Round(time.Millisecond))
 
 	select {
@@ -150,7 +166,15 @@ func Serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, ln net.
 	case err = <-serveErr:
 		logger.Error("http server stopped", "err", err)
 	}
+	// HTTP and syslog stop together, each within the shutdown budget; both
+	// finish their appends before the commit log closes.
+	syslogStopped := make(chan struct{})
+	go func() {
+		defer close(syslogStopped)
+		sys.stop(time.Duration(cfg.HTTP.ShutdownTimeout))
+	}()
 	shutdownHTTP(hs, cfg, logger)
+	<-syslogStopped
 	if cerr := ix.Close(); cerr != nil && err == nil {
 		err = fmt.Errorf("close index: %w", cerr)
 	}

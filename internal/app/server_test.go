@@ -21,6 +21,12 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // start runs Serve on a loopback port until the test ends.
 func start(t *testing.T, tweak func(*config.Config)) (addr string, stop func() error) {
 	t.Helper()
+	return startLogged(t, tweak, slog.New(slog.DiscardHandler))
+}
+
+// startLogged is start with the server's logger.
+func startLogged(t *testing.T, tweak func(*config.Config), logger *slog.Logger) (addr string, stop func() error) {
+	t.Helper()
 	cfg := config.Default()
 	cfg.Data = t.TempDir()
 	if tweak != nil {
@@ -32,7 +38,7 @@ func start(t *testing.T, tweak func(*config.Config)) (addr string, stop func() e
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- Serve(ctx, &cfg, slog.New(slog.DiscardHandler), ln) }()
+	go func() { done <- Serve(ctx, &cfg, logger, ln) }()
 	addr = ln.Addr().String()
 	stopped := false
 	stop = func() error {

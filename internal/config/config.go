@@ -1,6 +1,11 @@
 package config
 
-import "time"
+import (
+	"fmt"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
 
 // Config is the whole configuration of `logbucket server`. The zero value
 // is not usable; start from Default or Load.
@@ -16,6 +21,137 @@ type Config struct {
 	Query          Query                     `yaml:"query"`
 	BucketDefaults Bucket                    `yaml:"bucket_defaults"`
 	Buckets        map[string]BucketOverride `yaml:"buckets,omitempty"` // per-bucket settings (YAML only); see Config.Bucket
+	Syslog         Syslog                    `yaml:"syslog,omitempty"`  // syslog listeners; none by default
+}
+
+// Syslog holds the syslog listeners. There are none by default: a
+// listener exists only when the file lists it or a --syslog-* flag adds it.
+// Config.SyslogListeners returns both kinds with the defaults applied.
+type Syslog struct {
+	Listeners []SyslogListener `yaml:"listeners,omitempty"`
+
+	// The fields below are set by the --syslog-* flags and have no YAML
+	// key: each address adds a listener on top of Listeners.
+	TCP     []string `yaml:"-"` // --syslog-tcp HOST:PORT, repeatable
+	UDP     []string `yaml:"-"` // --syslog-udp HOST:PORT, repeatable
+	TLS     []string `yaml:"-"` // --syslog-tls HOST:PORT, repeatable
+	TLSCert string   `yaml:"-"` // --syslog-tls-cert FILE, for the --syslog-tls listeners
+	TLSKey  string   `yaml:"-"` // --syslog-tls-key FILE, for the --syslog-tls listeners
+	Bucket  string   `yaml:"-"` // --syslog-bucket NAME, for the flag listeners; "" = ingest.default_bucket
+}
+
+// SyslogListener configures one syslog listener: one socket whose messages
+// all go to one bucket. A listener read from the file starts from
+// DefaultSyslogListener; in a SyslogListener built in Go, zero values take
+// the same defaults (a nil StreamFields too; an empty one means none).
+type SyslogListener struct {
+	Network         string   `yaml:"network"`             // tcp, tls or udp (required)
+	Address         string   `yaml:"address"`             // HOST:PORT to listen on (required)
+	Bucket          string   `yaml:"bucket,omitempty"`    // bucket of every record; "" = ingest.default_bucket
+	StreamFields    []string `yaml:"stream_fields"`       // fields that identify a stream; [] = none
+	TimeZone        string   `yaml:"time_zone"`           // of timestamps without an offset (RFC 3164): UTC, Local or an IANA name
+	CertFile        string   `yaml:"cert_file,omitempty"` // PEM certificate chain (tls only, required there)
+	KeyFile         string   `yaml:"key_file,omitempty"`  // PEM private key (tls only, required there)
+	MaxMessageBytes ByteSize `yaml:"max_message_bytes"`   // longer messages are cut (and marked _truncated)
+	IdleTimeout     Duration `yaml:"idle_timeout"`        // close a connection silent for this long (tcp, tls)
+	MaxConnections  int      `yaml:"max_connections"`     // open connections at most; more are closed at once (tcp, tls)
+
+	// Origin names where the listener was configured, for messages and
+	// logs: "syslog.listeners[2]" or "--syslog-tcp". Config.SyslogListeners
+	// sets it; it is not read from the file.
+	Origin string `yaml:"-"`
+}
+
+// Syslog listener networks.
+const (
+	SyslogTCP = "tcp"
+	SyslogTLS = "tls"
+	SyslogUDP = "udp"
+)
+
+// Defaults of a syslog listener. They equal those of package ingest/syslog
+// (which imports this package, so they cannot be taken from it; a test in
+// internal/app checks that they agree).
+const (
+	DefaultSyslogMaxMessageBytes = 64 * KiB // rsyslog's default maxMessageSize
+	DefaultSyslogIdleTimeout     = Duration(10 * time.Minute)
+	DefaultSyslogMaxConnections  = 1000
+	DefaultSyslogTimeZone        = "UTC"
+)
+
+// DefaultSyslogListener returns a listener with every default set and no
+// network, address or bucket.
+func DefaultSyslogListener() SyslogListener {
+	return SyslogListener{
+		StreamFields:    []string{"hostname", "app_name"},
+		TimeZone:        DefaultSyslogTimeZone,
+		MaxMessageBytes: DefaultSyslogMaxMessageBytes,
+		IdleTimeout:     DefaultSyslogIdleTimeout,
+		MaxConnections:  DefaultSyslogMaxConnections,
+	}
+}
+
+// UnmarshalYAML decodes a listener over DefaultSyslogListener, so that the
+// keys the file leaves out keep their defaults.
+func (l *SyslogListener) UnmarshalYAML(n *yaml.Node) error {
+	type plain SyslogListener // without this method
+	p := plain(DefaultSyslogListener())
+	if err := n.Decode(&p); err != nil {
+		return err
+	}
+	*l = SyslogListener(p)
+	return nil
+}
+
+// SyslogListeners returns every syslog listener, those of the file
+// (Syslog.Listeners) first, then those the flags add (--syslog-tcp, then
+// --syslog-udp, then --syslog-tls), with every default applied: the bucket,
+// the stream fields, the time zone and the limits. Origin names each one.
+// The result shares no memory with c.
+func (c *Config) SyslogListeners() []SyslogListener {
+	var out []SyslogListener
+	for i, l := range c.Syslog.Listeners {
+		l.Origin = fmt.Sprintf("syslog.listeners[%d]", i)
+		out = append(out, l)
+	}
+	for _, f := range []struct {
+		network string
+		addrs   []string
+	}{{SyslogTCP, c.Syslog.TCP}, {SyslogUDP, c.Syslog.UDP}, {SyslogTLS, c.Syslog.TLS}} {
+		for _, a := range f.addrs {
+			l := DefaultSyslogListener()
+			l.Network, l.Address, l.Bucket, l.Origin = f.network, a, c.Syslog.Bucket, "--syslog-"+f.network
+			if f.network == SyslogTLS {
+				l.CertFile, l.KeyFile = c.Syslog.TLSCert, c.Syslog.TLSKey
+			}
+			out = append(out, l)
+		}
+	}
+	for i := range out {
+		l := &out[i]
+		if l.Bucket == "" {
+			l.Bucket = c.Ingest.DefaultBucket
+		}
+		d := DefaultSyslogListener()
+		if l.StreamFields == nil {
+			l.StreamFields = d.StreamFields
+		} else {
+			l.StreamFields = cloneStrings(l.StreamFields)
+		}
+		if l.TimeZone == "" {
+			l.TimeZone = d.TimeZone
+		}
+		if l.MaxMessageBytes == 0 {
+			l.MaxMessageBytes = d.MaxMessageBytes
+		}
+		if l.IdleTimeout == 0 {
+			l.IdleTimeout = d.IdleTimeout
+		}
+		if l.MaxConnections == 0 {
+			l.MaxConnections = d.MaxConnections
+		}
+	}
+	return out
 }
 
 // Indexer holds the settings of the indexer that turns each bucket's

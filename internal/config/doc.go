@@ -17,6 +17,14 @@
 //     with '_' replaced by '-' (commitlog.segment_bytes is
 //     --commitlog.segment-bytes); lists are comma-separated. --help prints
 //     every flag with its default and YAML key.
+//   - The exception is the syslog listeners, a list in the file
+//     (syslog.listeners). The --syslog-tcp, --syslog-udp and --syslog-tls
+//     flags (repeatable) add listeners with the default settings on top of
+//     that list, for --syslog-bucket (default ingest.default_bucket) and,
+//     for TLS, --syslog-tls-cert and --syslog-tls-key; Syslog holds them
+//     apart from the file's list, and Config.SyslogListeners returns all
+//     of them with their defaults applied. There are no listeners by
+//     default.
 //   - Sizes are ByteSize ("256KiB", "1.5GB") and durations are Duration
 //     (Go syntax plus a day unit, "30d") everywhere: in the file, in flags
 //     and in the usage text.

@@ -17,6 +17,9 @@ type option struct {
 	usage   string
 	def     string // value when the flag set was built, i.e. the default
 	value   flag.Value
+	// note replaces "(default …) [yaml: …]" in the usage of a flag that
+	// has no YAML key of its own (the --syslog-* flags).
+	note string
 }
 
 // options lists every flag, bound to the fields of c, in usage order.
@@ -112,6 +115,25 @@ func options(c *Config, configPath *string) []option {
 			usage: "keep at most this much per bucket, split evenly over its partitions (0 = unlimited)"},
 		{section: "Bucket defaults", yaml: "bucket_defaults.required_groups", arg: "LIST", value: (*listValue)(&c.BucketDefaults.RequiredGroups),
 			usage: "comma-separated consumer groups whose uncommitted data retention never deletes"},
+
+		{section: "Syslog", name: "syslog-tcp", arg: "HOST:PORT", value: (*addrsValue)(&c.Syslog.TCP),
+			usage: "add a syslog listener on TCP (RFC 5424 or 3164, octet-counted or newline-framed); repeatable",
+			note:  "(none by default; more settings in the file: syslog.listeners)"},
+		{section: "Syslog", name: "syslog-udp", arg: "HOST:PORT", value: (*addrsValue)(&c.Syslog.UDP),
+			usage: "add a syslog listener on UDP (one message per datagram); repeatable",
+			note:  "(none by default)"},
+		{section: "Syslog", name: "syslog-tls", arg: "HOST:PORT", value: (*addrsValue)(&c.Syslog.TLS),
+			usage: "add a syslog listener on TLS (RFC 5425); needs --syslog-tls-cert and --syslog-tls-key; repeatable",
+			note:  "(none by default)"},
+		{section: "Syslog", name: "syslog-tls-cert", arg: "FILE", value: (*stringValue)(&c.Syslog.TLSCert),
+			usage: "PEM certificate chain of the --syslog-tls listeners",
+			note:  "(default none)"},
+		{section: "Syslog", name: "syslog-tls-key", arg: "FILE", value: (*stringValue)(&c.Syslog.TLSKey),
+			usage: "PEM private key of the --syslog-tls listeners",
+			note:  "(default none)"},
+		{section: "Syslog", name: "syslog-bucket", arg: "NAME", value: (*stringValue)(&c.Syslog.Bucket),
+			usage: "bucket of the listeners added by --syslog-tcp, --syslog-udp and --syslog-tls",
+			note:  "(default: ingest.default_bucket)"},
 	}
 	for i := range opts {
 		op := &opts[i]
@@ -161,6 +183,23 @@ bucket_defaults keys it sets, and takes the defaults for the rest. Example:
       partitions: 8
       retention_age: 365d
       required_groups: [archiver]
+
+Syslog listeners: the --syslog-* flags add listeners with the default settings
+on top of the file's list, syslog.listeners, whose entries take these keys
+(the comments give the defaults):
+
+  syslog:
+    listeners:
+      - network: tls             # tcp, tls or udp (required)
+        address: 0.0.0.0:6514    # HOST:PORT (required)
+        bucket: syslog           # default: ingest.default_bucket
+        stream_fields: [hostname, app_name]
+        time_zone: UTC           # of RFC 3164 timestamps: UTC, Local, Europe/Berlin...
+        cert_file: /etc/logbucket/syslog.crt   # PEM; tls only, required there
+        key_file: /etc/logbucket/syslog.key
+        max_message_bytes: 64KiB # longer messages are cut
+        idle_timeout: 10m        # tcp and tls
+        max_connections: 1000    # tcp and tls
 `
 
 // writeUsage writes the --help text for opts.
@@ -190,6 +229,8 @@ func writeUsage(w io.Writer, opts []option) {
 				def = "none"
 			}
 			fmt.Fprintf(&b, " (default %s) [yaml: %s]", def, op.yaml)
+		} else if op.note != "" {
+			fmt.Fprintf(&b, " %s", op.note)
 		}
 		b.WriteByte('\n')
 	}
@@ -228,6 +269,21 @@ func (b *boolValue) Set(v string) error {
 	return nil
 }
 func (b *boolValue) IsBoolFlag() bool { return true }
+
+// addrsValue is a repeatable list flag: each use adds its comma-separated
+// items, none of which may be empty.
+type addrsValue []string
+
+func (l *addrsValue) String() string { return strings.Join(*l, ",") }
+func (l *addrsValue) Set(v string) error {
+	for _, it := range strings.Split(v, ",") {
+		if it = strings.TrimSpace(it); it == "" {
+			return fmt.Errorf("%q: give HOST:PORT, e.g. 0.0.0.0:514", v)
+		}
+		*l = append(*l, it)
+	}
+	return nil
+}
 
 // listValue is a comma-separated list. Set replaces the whole list; items
 // are trimmed and empty items dropped, so "" sets an empty list.

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"reflect"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -221,9 +222,12 @@ func unknownKey(k *yaml.Node, t, rootType reflect.Type, path string) error {
 	return fmt.Errorf("%s (known keys: %s)", msg, strings.Join(known, ", "))
 }
 
+var listIndex = regexp.MustCompile(`\[[0-9]+\]`)
+
 // suggest returns the full YAML paths of settings named like key (ignoring
 // case and '-' versus '_'), e.g. a key written in the wrong section.
-// Paths under a map (buckets) are written with the map key of path.
+// Paths under a map (buckets) are written with the map key of path, paths
+// under a list (syslog.listeners) with the index N.
 func suggest(key string, rootType reflect.Type, path string) []string {
 	want := strings.ReplaceAll(strings.ToLower(key), "-", "_")
 	var out []string
@@ -251,10 +255,14 @@ func suggest(key string, rootType reflect.Type, path string) []string {
 				name, _, _ = strings.Cut(rest, ".")
 			}
 			walk(t.Elem(), joinPath(prefix, name))
+		case reflect.Slice:
+			if prefix != "" {
+				walk(t.Elem(), prefix+"[N]")
+			}
 		}
 	}
 	walk(rootType, "")
-	if slices.Contains(out, joinPath(path, want)) {
+	if slices.Contains(out, joinPath(listIndex.ReplaceAllString(path, "[N]"), want)) {
 		return []string{want} // right section, misspelt
 	}
 	return slices.Compact(out)

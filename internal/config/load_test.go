@@ -94,7 +94,37 @@ buckets:
     stream_fields: []
     retention_bytes: 0
   plain: {}
+syslog:
+  listeners:
+    - network: tcp
+      address: 0.0.0.0:514
+    - network: tls
+      address: 0.0.0.0:6514
+      bucket: secure
+      stream_fields: [hostname]
+      time_zone: Europe/Berlin
+      cert_file: /etc/lb/syslog.crt
+      key_file: /etc/lb/syslog.key
+      max_message_bytes: 1MiB
+      idle_timeout: 1h
+      max_connections: 50
+    - network: udp
+      address: 127.0.0.1:5514
+      stream_fields: []
 `
+
+// fullYAMLSyslog is the syslog section of fullYAML, decoded.
+func fullYAMLSyslog() Syslog {
+	tcp := DefaultSyslogListener()
+	tcp.Network, tcp.Address = "tcp", "0.0.0.0:514"
+	udp := DefaultSyslogListener()
+	udp.Network, udp.Address, udp.StreamFields = "udp", "127.0.0.1:5514", []string{}
+	return Syslog{Listeners: []SyslogListener{tcp, {
+		Network: "tls", Address: "0.0.0.0:6514", Bucket: "secure", StreamFields: []string{"hostname"},
+		TimeZone: "Europe/Berlin", CertFile: "/etc/lb/syslog.crt", KeyFile: "/etc/lb/syslog.key",
+		MaxMessageBytes: MiB, IdleTimeout: Duration(time.Hour), MaxConnections: 50,
+	}, udp}}
+}
 
 func TestLoadYAML(t *testing.T) {
 	got := mustLoad(t, "--config", writeConfig(t, fullYAML))
@@ -126,6 +156,7 @@ func TestLoadYAML(t *testing.T) {
 			"debug": {StreamFields: &[]string{}, RetentionBytes: ptr(ByteSize(0))},
 			"plain": {},
 		},
+		Syslog: fullYAMLSyslog(),
 	}
 	if !reflect.DeepEqual(*got, want) {
 		t.Fatalf("Load = %+v\nwant %+v", *got, want)
@@ -182,6 +213,7 @@ buckets:
 func TestLoadYAMLRoundTrip(t *testing.T) {
 	in := Default()
 	in.Buckets = map[string]BucketOverride{"audit": {Partitions: ptr(8), RetentionAge: ptr(Duration(48 * time.Hour))}}
+	in.Syslog = fullYAMLSyslog() // default, explicit and empty stream fields
 	data, err := yaml.Marshal(in)
 	if err != nil {
 		t.Fatal(err)
@@ -227,6 +259,19 @@ func TestLoadYAMLErrors(t *testing.T) {
 		{"invalid setting", "commitlog:\n  compression: lz4\n",
 			[]string{`invalid configuration: commitlog.compression must be one of zstd, s2, none (got "lz4")`}},
 		{"invalid bucket name", "buckets:\n  Web: {}\n", []string{`buckets: "Web" is not a valid bucket name`}},
+		{"unknown syslog listener key", "syslog:\n  listeners:\n    - network: tcp\n      adress: :514\n",
+			[]string{`line 4: unknown key "adress" in syslog.listeners[0] (known keys: network, address, bucket,`}},
+		{"syslog listener key with dashes", "syslog:\n  listeners:\n    - network: tcp\n      address: :514\n    - idle-timeout: 1m\n",
+			[]string{`line 5: unknown key "idle-timeout" in syslog.listeners[1]; did you mean idle_timeout?`}},
+		{"listener key outside the list", "syslog:\n  network: udp\n",
+			[]string{`line 2: unknown key "network" in syslog; did you mean syslog.listeners[N].network? (known keys: listeners)`}},
+		{"syslog listeners not a list", "syslog:\n  listeners:\n    network: tcp\n", []string{"line 3: cannot unmarshal !!map into []config.SyslogListener"}},
+		{"syslog listener wrong type", "syslog:\n  listeners:\n    - network: tcp\n      address: :514\n      max_connections: many\n",
+			[]string{"line 5: cannot unmarshal !!str `many` into int"}},
+		{"syslog listener bad size", "syslog:\n  listeners:\n    - network: tcp\n      address: :514\n      max_message_bytes: 1 MB B\n",
+			[]string{`line 5: invalid byte size "1 MB B"`}},
+		{"invalid syslog listener", "syslog:\n  listeners:\n    - network: tcp\n      address: :514\n    - network: tcp\n      address: :514\n",
+			[]string{`invalid configuration: syslog.listeners[1] listens on tcp :514 like syslog.listeners[0]`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -299,6 +344,12 @@ func testFlagValues() map[string]string {
 		"query.max-memory-bytes":             "128MiB",
 		"query.timeout":                      "30s",
 		"query.max-concurrent":               "3",
+		"syslog-tcp":                         "127.0.0.1:1514",
+		"syslog-udp":                         "127.0.0.1:1514,[::1]:1514",
+		"syslog-tls":                         ":6515",
+		"syslog-tls-cert":                    "/srv/lb/tls.crt",
+		"syslog-tls-key":                     "/srv/lb/tls.key",
+		"syslog-bucket":                      "net",
 	}
 }
 
@@ -347,8 +398,12 @@ func TestEveryFlag(t *testing.T) {
 			RetentionBytes: TiB, RequiredGroups: []string{"exporter"},
 		},
 	}
-	// Per-bucket overrides are YAML-only, so they come from the file.
+	// Per-bucket overrides are YAML-only, so they come from the file; the
+	// syslog flags add listeners to the file's.
 	want.Buckets = mustLoad(t, "--config", path).Buckets
+	want.Syslog = fullYAMLSyslog()
+	want.Syslog.TCP, want.Syslog.UDP, want.Syslog.TLS = []string{"127.0.0.1:1514"}, []string{"127.0.0.1:1514", "[::1]:1514"}, []string{":6515"}
+	want.Syslog.TLSCert, want.Syslog.TLSKey, want.Syslog.Bucket = "/srv/lb/tls.crt", "/srv/lb/tls.key", "net"
 	if !reflect.DeepEqual(*got, want) {
 		t.Fatalf("Load = %+v\nwant %+v", *got, want)
 	}
@@ -385,6 +440,11 @@ func TestFlagsOverrideYAML(t *testing.T) {
 		{"single dash", []string{"-config", path, "-log-level", "error"}, func(c *Config) bool {
 			return c.LogLevel == "error" && c.Listen == "0.0.0.0:1"
 		}},
+		{"syslog flags repeat and add to the file's listeners", []string{"--config", writeConfig(t, "syslog:\n  listeners:\n    - {network: udp, address: ':514'}\n"),
+			"--syslog-udp", ":1514", "--syslog-udp", ":2514,:3514", "--syslog-bucket=net"}, func(c *Config) bool {
+			ls := c.SyslogListeners()
+			return len(ls) == 4 && ls[0].Address == ":514" && ls[0].Bucket == "default" && ls[3].Address == ":3514" && ls[3].Bucket == "net"
+		}},
 		{"days in flags", []string{"--bucket-defaults.retention-age", "30d"}, func(c *Config) bool {
 			return time.Duration(c.BucketDefaults.RetentionAge) == 720*time.Hour
 		}},
@@ -415,6 +475,15 @@ func TestLoadFlagErrors(t *testing.T) {
 		{"bad bool", []string{"--ingest.auto-create-buckets=maybe"}, `"maybe" is not true or false`},
 		{"invalid value", []string{"--bucket-defaults.partitions=0"}, "invalid configuration: bucket_defaults.partitions must be between 1 and 1024 (got 0)"},
 		{"flag error before file error", []string{"--config", "/nonexistent/x.yaml", "--nope"}, "flag provided but not defined"},
+		{"empty syslog address", []string{"--syslog-tcp="}, `invalid value "" for flag -syslog-tcp: "": give HOST:PORT, e.g. 0.0.0.0:514`},
+		{"empty item in syslog addresses", []string{"--syslog-udp", ":514,"}, `invalid value ":514," for flag -syslog-udp`},
+		{"bad syslog address", []string{"--syslog-udp", "514"}, `invalid configuration: --syslog-udp must be HOST:PORT, e.g. 0.0.0.0:514, or :514 for all interfaces (got "514"): missing port in address`},
+		{"syslog tls without key pair", []string{"--syslog-tls", ":6514", "--syslog-tls-cert", "c.pem"}, "invalid configuration: --syslog-tls needs --syslog-tls-cert FILE and --syslog-tls-key FILE"},
+		{"syslog cert without tls", []string{"--syslog-tcp", ":514", "--syslog-tls-cert", "c.pem"}, `--syslog-tls-cert ("c.pem") is set but there is no --syslog-tls listener to use it`},
+		{"syslog bucket without listener", []string{"--syslog-bucket", "net"}, `--syslog-bucket ("net") is set but no --syslog-tcp, --syslog-udp or --syslog-tls listener uses it`},
+		{"syslog bucket invalid", []string{"--syslog-udp", ":514", "--syslog-bucket", "Net"}, `--syslog-bucket must be a valid bucket name`},
+		{"syslog on the HTTP address", []string{"--listen", "127.0.0.1:9701", "--syslog-tcp", "127.0.0.1:9701"}, `--syslog-tcp listens on tcp 127.0.0.1:9701 like listen (the HTTP address)`},
+		{"syslog tcp and tls on one port", []string{"--syslog-tcp", ":514", "--syslog-tls", ":514", "--syslog-tls-cert", "c", "--syslog-tls-key", "k"}, `--syslog-tls listens on tcp :514 like --syslog-tcp`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -454,6 +523,10 @@ func TestHelp(t *testing.T) {
 			"--ingest.auto-create-buckets=BOOL ",
 			"buckets:\n    audit:\n      partitions: 8\n",
 			"30d",
+			"\nSyslog:\n",
+			"  --syslog-tcp HOST:PORT ", "(none by default; more settings in the file: syslog.listeners)\n",
+			"  --syslog-bucket NAME ", "(default: ingest.default_bucket)\n",
+			"  syslog:\n    listeners:\n      - network: tls ",
 		} {
 			if !strings.Contains(usage, want) {
 				t.Errorf("usage lacks %q:\n%s", want, usage)
@@ -462,6 +535,33 @@ func TestHelp(t *testing.T) {
 		if strings.Contains(usage, "/x") {
 			t.Errorf("usage shows a value from the command line instead of the default:\n%s", usage)
 		}
+	}
+}
+
+// TestHelpExamplesLoad: the YAML examples at the end of --help load.
+func TestHelpExamplesLoad(t *testing.T) {
+	var out bytes.Buffer
+	if _, err := Load([]string{"--help"}, &out); !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("Load(--help) error %v", err)
+	}
+	usage := out.String()
+	i := strings.Index(usage, "\n  listen: 0.0.0.0:9700\n")
+	j := strings.Index(usage, "\n  syslog:\n")
+	if i < 0 || j < 0 {
+		t.Fatalf("usage lacks the examples:\n%s", usage)
+	}
+	var examples []string
+	for _, part := range []string{usage[i : strings.Index(usage[i:], "\n\n")+i], usage[j:]} {
+		var b strings.Builder
+		for _, line := range strings.Split(strings.Trim(part, "\n"), "\n") {
+			b.WriteString(strings.TrimPrefix(line, "  ") + "\n")
+		}
+		examples = append(examples, b.String())
+	}
+	c := mustLoad(t, "--config", writeConfig(t, strings.Join(examples, "")))
+	ls := c.SyslogListeners()
+	if len(ls) != 1 || ls[0].Network != "tls" || ls[0].Bucket != "syslog" || ls[0].MaxConnections != 1000 || c.Bucket("audit").Partitions != 8 {
+		t.Fatalf("the examples loaded as %+v", *c)
 	}
 }
 
@@ -498,8 +598,8 @@ func TestHelpListsEveryFlag(t *testing.T) {
 			t.Errorf("usage line for --%s should end with its default %q and YAML key %q: %q", f.Name, f.DefValue, key, line)
 		}
 	})
-	if n != len(opts) || n != 42 {
-		t.Errorf("flag set has %d flags and %d options, want 42 of each", n, len(opts))
+	if n != len(opts) || n != 48 {
+		t.Errorf("flag set has %d flags and %d options, want 48 of each", n, len(opts))
 	}
 }
 

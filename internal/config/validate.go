@@ -29,6 +29,8 @@ const (
 	maxRetentionCheck   = Duration(24 * time.Hour)
 	minSegmentAge       = Duration(time.Second)
 	maxBucketNameLength = 63
+	minSyslogMessage    = 1 * KiB
+	maxSyslogMessage    = 64 * MiB
 )
 
 // problems collects every validation failure so the user sees them all at
@@ -90,6 +92,7 @@ func (c *Config) Validate() error {
 	c.validateCommitLog(&p)
 	c.validateSearch(&p)
 	c.validateBucket(&p, "bucket_defaults", c.BucketDefaults, nil)
+	c.validateSyslog(&p)
 	names := make([]string, 0, len(c.Buckets))
 	for name := range c.Buckets {
 		names = append(names, name)
@@ -310,5 +313,95 @@ func (c *Config) validateSearch(p *problems) {
 	}
 	if c.Query.MaxConcurrent < 1 || c.Query.MaxConcurrent > 4096 {
 		p.addf("query.max_concurrent must be between 1 and 4096 (got %d)", c.Query.MaxConcurrent)
+	}
+}
+
+// validateSyslog checks the syslog listeners of the file and of the flags.
+// A listener of the file is named by its path (syslog.listeners[1].address);
+// one added by a flag, by the flag that set the value.
+func (c *Config) validateSyslog(p *problems) {
+	s := c.Syslog
+	nflag := len(s.TCP) + len(s.UDP) + len(s.TLS)
+	if s.Bucket != "" {
+		switch {
+		case nflag == 0:
+			p.addf("--syslog-bucket (%q) is set but no --syslog-tcp, --syslog-udp or --syslog-tls listener uses it; "+
+				"the listeners of syslog.listeners take their own bucket key", s.Bucket)
+		case !ValidBucketName(s.Bucket):
+			p.addf("--syslog-bucket must be a valid bucket name: 1 to %d characters from a-z, 0-9, '_' and '-', "+
+				"starting with a letter or digit (got %q)", maxBucketNameLength, s.Bucket)
+		}
+	}
+	if len(s.TLS) == 0 {
+		for _, f := range []struct{ flag, v string }{{"--syslog-tls-cert", s.TLSCert}, {"--syslog-tls-key", s.TLSKey}} {
+			if f.v != "" {
+				p.addf("%s (%q) is set but there is no --syslog-tls listener to use it; add --syslog-tls HOST:PORT", f.flag, f.v)
+			}
+		}
+	} else if s.TLSCert == "" || s.TLSKey == "" {
+		p.addf("--syslog-tls needs --syslog-tls-cert FILE and --syslog-tls-key FILE (PEM certificate chain and private key)")
+	}
+
+	// socket is what a listener binds: TLS listens on TCP.
+	type socket struct{ transport, addr string }
+	bound := map[socket]string{{"tcp", c.Listen}: "listen (the HTTP address)"}
+	for i, l := range c.SyslogListeners() {
+		fromFile := i < len(s.Listeners)
+		key := func(k string) string { return l.Origin + "." + k }
+		if !fromFile {
+			key = func(string) string { return l.Origin }
+		}
+		if fromFile {
+			p.oneOf(key("network"), l.Network, SyslogTCP, SyslogTLS, SyslogUDP)
+		}
+		addrOK := false
+		if l.Address == "" {
+			p.addf("%s must be the HOST:PORT to listen on, e.g. 0.0.0.0:514 (got %q)", key("address"), l.Address)
+		} else if err := checkHostPort(l.Address); err != nil {
+			p.addf("%s must be HOST:PORT, e.g. 0.0.0.0:514, or :514 for all interfaces (got %q): %v", key("address"), l.Address, err)
+		} else {
+			addrOK = true
+		}
+		if addrOK && slices.Contains([]string{SyslogTCP, SyslogTLS, SyslogUDP}, l.Network) {
+			sock := socket{"tcp", l.Address}
+			if l.Network == SyslogUDP {
+				sock.transport = "udp"
+			}
+			if _, port, _ := net.SplitHostPort(l.Address); port != "0" {
+				if other, ok := bound[sock]; ok {
+					p.addf("%s listens on %s %s like %s; give each listener its own address", l.Origin, sock.transport, l.Address, other)
+				} else {
+					bound[sock] = l.Origin
+				}
+			}
+		}
+		if !fromFile {
+			continue // the other settings come from the flags checked above, or are defaults
+		}
+		// A bucket left out is ingest.default_bucket, checked there.
+		if l.Bucket != c.Ingest.DefaultBucket && !ValidBucketName(l.Bucket) {
+			p.addf("%s must be a valid bucket name: 1 to %d characters from a-z, 0-9, '_' and '-', "+
+				"starting with a letter or digit (got %q)", key("bucket"), maxBucketNameLength, l.Bucket)
+		}
+		p.fieldNames(key("stream_fields"), l.StreamFields, c.Ingest.MaxFieldNameBytes)
+		if _, err := time.LoadLocation(l.TimeZone); err != nil {
+			p.addf("%s must be UTC, Local or an IANA time zone name such as Europe/Berlin (got %q): %v",
+				key("time_zone"), l.TimeZone, err)
+		}
+		if l.Network == SyslogTLS {
+			for _, f := range []struct{ key, v string }{{"cert_file", l.CertFile}, {"key_file", l.KeyFile}} {
+				if f.v == "" {
+					p.addf("%s must name a PEM file: a tls listener needs cert_file and key_file", key(f.key))
+				}
+			}
+		} else if l.CertFile != "" || l.KeyFile != "" {
+			p.addf("%s has cert_file or key_file but network %q: only a tls listener uses them; "+
+				"set network: tls or remove them", l.Origin, l.Network)
+		}
+		p.sizeRange(key("max_message_bytes"), l.MaxMessageBytes, minSyslogMessage, maxSyslogMessage)
+		if l.IdleTimeout < 0 {
+			p.addf("%s must be a positive duration such as 10m (got %v)", key("idle_timeout"), l.IdleTimeout)
+		}
+		p.intRange(key("max_connections"), l.MaxConnections, 1, maxConcurrency)
 	}
 }

@@ -150,6 +150,109 @@ func TestValidateRules(t *testing.T) {
 				"audit-1": {RetentionAge: ptr(Duration(365 * 24 * time.Hour)), RequiredGroups: &[]string{"archiver"}},
 			}
 		}, ""},
+
+		{"syslog tcp listener", func(c *Config) { c.Syslog.Listeners = []SyslogListener{syslogListener("tcp", ":514")} }, ""},
+		{"syslog zero values take defaults", func(c *Config) {
+			c.Syslog.Listeners = []SyslogListener{{Network: "udp", Address: "[::1]:514"}}
+		}, ""},
+		{"syslog every network", func(c *Config) {
+			tls := syslogListener("tls", ":6514")
+			tls.CertFile, tls.KeyFile = "c.pem", "k.pem"
+			c.Syslog.Listeners = []SyslogListener{syslogListener("tcp", ":514"), syslogListener("udp", ":514"), tls}
+		}, ""},
+		{"syslog network", func(c *Config) { c.Syslog.Listeners = []SyslogListener{syslogListener("tcp6", ":514")} },
+			`syslog.listeners[0].network must be one of tcp, tls, udp (got "tcp6")`},
+		{"syslog network missing", func(c *Config) { c.Syslog.Listeners = []SyslogListener{syslogListener("", ":514")} },
+			`syslog.listeners[0].network must be one of tcp, tls, udp (got "")`},
+		{"syslog address missing", func(c *Config) { c.Syslog.Listeners = []SyslogListener{syslogListener("udp", "")} },
+			`syslog.listeners[0].address must be the HOST:PORT to listen on, e.g. 0.0.0.0:514 (got "")`},
+		{"syslog address without port", func(c *Config) { c.Syslog.Listeners = []SyslogListener{syslogListener("udp", "0.0.0.0")} },
+			`syslog.listeners[0].address must be HOST:PORT, e.g. 0.0.0.0:514, or :514 for all interfaces (got "0.0.0.0"): missing port in address`},
+		{"syslog address bad port", func(c *Config) { c.Syslog.Listeners = []SyslogListener{syslogListener("tcp", ":syslog")} },
+			`syslog.listeners[0].address must be HOST:PORT`},
+		{"syslog bucket", func(c *Config) {
+			l := syslogListener("tcp", ":514")
+			l.Bucket = "Net"
+			c.Syslog.Listeners = []SyslogListener{l}
+		}, `syslog.listeners[0].bucket must be a valid bucket name: 1 to 63 characters from a-z, 0-9, '_' and '-', starting with a letter or digit (got "Net")`},
+		{"syslog bucket from an invalid default reported once", func(c *Config) {
+			c.Ingest.DefaultBucket = "Logs"
+			c.Syslog.Listeners = []SyslogListener{syslogListener("tcp", ":514")}
+		}, "ingest.default_bucket must be a valid bucket name"},
+		{"syslog stream fields", func(c *Config) {
+			l := syslogListener("tcp", ":514")
+			l.StreamFields = []string{"hostname", "hostname"}
+			c.Syslog.Listeners = []SyslogListener{l}
+		}, `syslog.listeners[0].stream_fields lists "hostname" twice`},
+		{"syslog no stream fields", func(c *Config) {
+			l := syslogListener("tcp", ":514")
+			l.StreamFields = []string{}
+			c.Syslog.Listeners = []SyslogListener{l}
+		}, ""},
+		{"syslog time zone", func(c *Config) {
+			l := syslogListener("udp", ":514")
+			l.TimeZone = "Mars/Olympus"
+			c.Syslog.Listeners = []SyslogListener{l}
+		}, `syslog.listeners[0].time_zone must be UTC, Local or an IANA time zone name such as Europe/Berlin (got "Mars/Olympus"): unknown time zone Mars/Olympus`},
+		{"syslog time zone local", func(c *Config) {
+			l := syslogListener("udp", ":514")
+			l.TimeZone = "Local"
+			c.Syslog.Listeners = []SyslogListener{l}
+		}, ""},
+		{"syslog tls without key", func(c *Config) {
+			l := syslogListener("tls", ":6514")
+			l.CertFile = "c.pem"
+			c.Syslog.Listeners = []SyslogListener{l}
+		}, "syslog.listeners[0].key_file must name a PEM file: a tls listener needs cert_file and key_file"},
+		{"syslog cert on tcp", func(c *Config) {
+			l := syslogListener("tcp", ":514")
+			l.CertFile = "c.pem"
+			c.Syslog.Listeners = []SyslogListener{l}
+		}, `syslog.listeners[0] has cert_file or key_file but network "tcp": only a tls listener uses them`},
+		{"syslog message size", func(c *Config) {
+			l := syslogListener("tcp", ":514")
+			l.MaxMessageBytes = 100
+			c.Syslog.Listeners = []SyslogListener{l}
+		}, "syslog.listeners[0].max_message_bytes must be between 1KiB and 64MiB (got 100)"},
+		{"syslog idle timeout", func(c *Config) {
+			l := syslogListener("tcp", ":514")
+			l.IdleTimeout = Duration(-time.Second)
+			c.Syslog.Listeners = []SyslogListener{l}
+		}, "syslog.listeners[0].idle_timeout must be a positive duration such as 10m (got -1s)"},
+		{"syslog max connections", func(c *Config) {
+			l := syslogListener("tcp", ":514")
+			l.MaxConnections = 70000
+			c.Syslog.Listeners = []SyslogListener{l}
+		}, "syslog.listeners[0].max_connections must be between 1 and 65536 (got 70000)"},
+		{"syslog same address twice", func(c *Config) {
+			c.Syslog.Listeners = []SyslogListener{syslogListener("udp", ":514"), syslogListener("tcp", ":514"), syslogListener("udp", ":514")}
+		}, "syslog.listeners[2] listens on udp :514 like syslog.listeners[0]; give each listener its own address"},
+		{"syslog port 0 twice", func(c *Config) {
+			c.Syslog.Listeners = []SyslogListener{syslogListener("tcp", "127.0.0.1:0"), syslogListener("tcp", "127.0.0.1:0")}
+		}, ""},
+		{"syslog on the HTTP address", func(c *Config) { c.Syslog.Listeners = []SyslogListener{syslogListener("tcp", "127.0.0.1:9700")} },
+			"syslog.listeners[0] listens on tcp 127.0.0.1:9700 like listen (the HTTP address)"},
+		{"syslog udp on the HTTP port", func(c *Config) { c.Syslog.Listeners = []SyslogListener{syslogListener("udp", "127.0.0.1:9700")} }, ""},
+		{"syslog flag listeners", func(c *Config) {
+			c.Syslog.TCP, c.Syslog.UDP, c.Syslog.TLS = []string{":514", ":1514"}, []string{":514"}, []string{":6514"}
+			c.Syslog.TLSCert, c.Syslog.TLSKey, c.Syslog.Bucket = "c.pem", "k.pem", "net"
+		}, ""},
+		{"syslog flag address", func(c *Config) { c.Syslog.TCP = []string{"localhost"} },
+			`--syslog-tcp must be HOST:PORT, e.g. 0.0.0.0:514, or :514 for all interfaces (got "localhost")`},
+		{"syslog flag and file listener on one address", func(c *Config) {
+			c.Syslog.Listeners = []SyslogListener{syslogListener("udp", ":514")}
+			c.Syslog.UDP = []string{":514"}
+		}, "--syslog-udp listens on udp :514 like syslog.listeners[0]"},
+		{"syslog tls flag without cert", func(c *Config) { c.Syslog.TLS, c.Syslog.TLSKey = []string{":6514"}, "k.pem" },
+			"--syslog-tls needs --syslog-tls-cert FILE and --syslog-tls-key FILE"},
+		{"syslog key flag without tls", func(c *Config) { c.Syslog.UDP, c.Syslog.TLSKey = []string{":514"}, "k.pem" },
+			`--syslog-tls-key ("k.pem") is set but there is no --syslog-tls listener to use it`},
+		{"syslog bucket flag for file listeners", func(c *Config) {
+			c.Syslog.Listeners = []SyslogListener{syslogListener("udp", ":514")}
+			c.Syslog.Bucket = "net"
+		}, "--syslog-bucket (\"net\") is set but no --syslog-tcp, --syslog-udp or --syslog-tls listener uses it; the listeners of syslog.listeners take their own bucket key"},
+		{"syslog bucket flag invalid", func(c *Config) { c.Syslog.TCP, c.Syslog.Bucket = []string{":514"}, "-net" },
+			`--syslog-bucket must be a valid bucket name`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -273,5 +376,67 @@ func TestValidateErrorIsJoined(t *testing.T) {
 	var target interface{ Unwrap() []error }
 	if !errors.As(err, &target) {
 		t.Fatalf("Validate() = %T, want a joined error so callers can list problems", err)
+	}
+}
+
+// syslogListener returns a listener of the file with the defaults.
+func syslogListener(network, addr string) SyslogListener {
+	l := DefaultSyslogListener()
+	l.Network, l.Address = network, addr
+	return l
+}
+
+func TestSyslogListeners(t *testing.T) {
+	c := Default()
+	if got := c.SyslogListeners(); len(got) != 0 {
+		t.Fatalf("default SyslogListeners() = %+v, want none", got)
+	}
+	c.Ingest.DefaultBucket = "main"
+	tls := syslogListener("tls", ":6514")
+	tls.Bucket, tls.StreamFields, tls.CertFile, tls.KeyFile = "secure", []string{}, "c.pem", "k.pem"
+	c.Syslog = Syslog{
+		Listeners: []SyslogListener{
+			{Network: "udp", Address: ":514"}, // zero values, as built in Go
+			tls,
+		},
+		TCP: []string{":514", ":1514"}, UDP: []string{":1514"}, TLS: []string{":16514"},
+		TLSCert: "f.crt", TLSKey: "f.key",
+	}
+	def := func(network, addr, bucket, origin string) SyslogListener {
+		l := syslogListener(network, addr)
+		l.Bucket, l.Origin = bucket, origin
+		return l
+	}
+	tls.Origin = "syslog.listeners[1]"
+	flagTLS := def("tls", ":16514", "main", "--syslog-tls")
+	flagTLS.CertFile, flagTLS.KeyFile = "f.crt", "f.key"
+	want := []SyslogListener{
+		def("udp", ":514", "main", "syslog.listeners[0]"),
+		tls,
+		def("tcp", ":514", "main", "--syslog-tcp"),
+		def("tcp", ":1514", "main", "--syslog-tcp"),
+		def("udp", ":1514", "main", "--syslog-udp"),
+		flagTLS,
+	}
+	got := c.SyslogListeners()
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("SyslogListeners() =\n%+v\nwant\n%+v", got, want)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatalf("Validate() = %v", err)
+	}
+
+	c.Syslog.Bucket = "net"
+	for _, l := range c.SyslogListeners()[2:] {
+		if l.Bucket != "net" {
+			t.Errorf("flag listener %s %s: bucket %q, want --syslog-bucket's", l.Origin, l.Address, l.Bucket)
+		}
+	}
+	// The result must not alias the configuration.
+	got = c.SyslogListeners()
+	got[1].StreamFields = append(got[1].StreamFields, "x")
+	got[2].StreamFields[0] = "changed"
+	if len(c.Syslog.Listeners[1].StreamFields) != 0 || DefaultSyslogListener().StreamFields[0] != "hostname" {
+		t.Fatal("SyslogListeners returned slices that alias the configuration or the defaults")
 	}
 }
