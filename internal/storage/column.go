@@ -67,15 +67,25 @@ type Column struct {
 // refValues returns the values of a column a pattern references,
 // decoding a raw one.
 func (c *Column) refValues() ([]string, error) {
+	col, err := c.refColumn()
+	if err != nil {
+		return nil, err
+	}
+	return col.Values(), nil
+}
+
+// refColumn returns a column a pattern references, decoding a raw one
+// (its values are built on use).
+func (c *Column) refColumn() (*Column, error) {
 	if c.raw == nil {
-		return c.Values(), nil
+		return c, nil
 	}
 	d := &decoder{b: c.raw}
 	col := decodeValues(d, c.enc, c.n, c.rawLimit, func(string) *Column { return nil })
 	if err := d.done("column " + c.name); err != nil {
 		return nil, err
 	}
-	return col.Values(), nil
+	return col, nil
 }
 
 // Err reports damage found after decoding: a pattern column reads its

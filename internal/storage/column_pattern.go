@@ -750,9 +750,9 @@ type tplVars struct {
 // partialState is what prepare builds, once per column.
 type partialState struct {
 	once           sync.Once
-	ints, strs     []byte // unpacked variable streams
-	intOff, strOff []int  // per template: offset of its first slot
-	refs           [][]string
+	ints, strs     []byte    // unpacked variable streams
+	intOff, strOff []int     // per template: offset of its first slot
+	refs           []*Column // the referenced columns, decoded
 	vars           []atomic.Pointer[tplVars]
 }
 
@@ -808,13 +808,13 @@ func (pd *patternData) prepareStreams() error {
 	if err := sd.done("string variables"); err != nil {
 		return err
 	}
-	ps.refs = make([][]string, len(pd.refCols))
+	ps.refs = make([]*Column, len(pd.refCols))
 	for i, c := range pd.refCols {
-		vals, err := c.refValues()
+		col, err := c.refColumn()
 		if err != nil {
 			return err
 		}
-		ps.refs[i] = vals
+		ps.refs[i] = col
 	}
 	ps.vars = make([]atomic.Pointer[tplVars], len(pd.tpls))
 	return nil

@@ -53,7 +53,7 @@ func (c *Column) ValueAt(i int) string {
 			out = append(out, v.strs[ns]...)
 			ns += tp.count
 		default:
-			out = append(out, pd.partial.refs[op.code-codeRef0][i]...)
+			out = append(out, pd.partial.refs[op.code-codeRef0].ValueAt(i)...)
 		}
 	}
 	return string(out)
