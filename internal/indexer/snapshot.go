@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"time"
-
-	"github.com/logbucket/logbucket/internal/commitlog"
 )
 
 // SnapshotPart is a part in a snapshot with what the manifest knows of it.
@@ -16,13 +14,25 @@ type SnapshotPart struct {
 	MinTime, MaxTime int64
 }
 
-// Snapshot is a consistent view of a bucket: every record indexed so far
-// is in exactly one of Parts or Tail. Release it when done.
+// Snapshot is a consistent view of a bucket: every record acknowledged
+// when it was taken is in exactly one of Parts, Tail or Pending. Release
+// it when done.
 type Snapshot struct {
 	Bucket string
 	Parts  []SnapshotPart
 	Tail   []Row
-	refs   []*partRef
+	// Pending lists, per partition, the offsets the indexer had not read
+	// yet: [From, To) of the commit log, To being its high watermark. A
+	// query reads them from the commit log, so a record is searchable as
+	// soon as it is acknowledged even when indexing lags behind.
+	Pending []PendingRange
+	refs    []*partRef
+}
+
+// PendingRange is a range of a partition's offsets not indexed yet.
+type PendingRange struct {
+	Partition int
+	From, To  int64
 }
 
 // Release lets merges delete the parts this snapshot holds.
@@ -37,16 +47,49 @@ func (s *Snapshot) Release() {
 func (ix *Indexer) Snapshot(bucket string) (*Snapshot, error) {
 	b := ix.bucket(bucket)
 	if b == nil {
-		return nil, fmt.Errorf("bucket %q: %w", bucket, commitlog.ErrBucketNotFound)
+		return ix.unopenedSnapshot(bucket)
 	}
 	b.mu.Lock()
-	defer b.mu.Unlock()
 	s := &Snapshot{Bucket: bucket, Tail: b.tail[:len(b.tail):len(b.tail)]}
 	for _, r := range b.parts {
 		r.acquire()
 		s.refs = append(s.refs, r)
 		s.Parts = append(s.Parts, SnapshotPart{Part: r.part, Day: r.entry.Day, Rows: r.entry.Rows,
 			MinTime: r.entry.MinTime, MaxTime: r.entry.MaxTime})
+	}
+	consumed := make(map[int]int64, len(b.consumed))
+	for p, o := range b.consumed {
+		consumed[p] = o
+	}
+	b.mu.Unlock()
+	// The high watermarks are read after the consumed offsets: records
+	// the indexer reads meanwhile are in the commit log still, and later
+	// appends are simply not part of the snapshot.
+	info, err := ix.opts.Log.Bucket(context.Background(), bucket)
+	if err != nil {
+		s.Release()
+		return nil, fmt.Errorf("snapshot of bucket %q: %w", bucket, err)
+	}
+	for _, pi := range info.Partitions {
+		if from, ok := consumed[pi.Partition]; ok && from < pi.End {
+			s.Pending = append(s.Pending, PendingRange{Partition: pi.Partition, From: from, To: pi.End})
+		}
+	}
+	return s, nil
+}
+
+// unopenedSnapshot is the snapshot of a bucket the indexer has not
+// opened yet (created since it looked): everything is pending.
+func (ix *Indexer) unopenedSnapshot(bucket string) (*Snapshot, error) {
+	info, err := ix.opts.Log.Bucket(context.Background(), bucket)
+	if err != nil {
+		return nil, fmt.Errorf("snapshot of bucket %q: %w", bucket, err)
+	}
+	s := &Snapshot{Bucket: bucket}
+	for _, pi := range info.Partitions {
+		if pi.Start < pi.End {
+			s.Pending = append(s.Pending, PendingRange{Partition: pi.Partition, From: pi.Start, To: pi.End})
+		}
 	}
 	return s, nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 
 	"github.com/logbucket/logbucket/internal/commitlog"
 	"github.com/logbucket/logbucket/internal/indexer"
@@ -36,7 +37,7 @@ func New(ix *indexer.Indexer, log commitlog.Log) *Engine { return &Engine{ix: ix
 func (e *Engine) Search(ctx context.Context, req Request, out func(query.Row) error) error {
 	buckets := req.Buckets
 	if len(buckets) == 0 {
-		buckets = e.ix.Buckets()
+		buckets = e.buckets()
 	}
 	q := withTimeRange(req.Query, req.Start, req.End)
 	columns := neededColumns(q)
@@ -57,6 +58,19 @@ func (e *Engine) Search(ctx context.Context, req Request, out func(query.Row) er
 		src.columns = append(columns, storage.TimeField, storage.PosField)
 	}
 	return query.Run(ctx, q, src, req.Limits, out)
+}
+
+// buckets lists every bucket of the index and the commit log (a bucket
+// created a moment ago may not be known to the indexer yet).
+func (e *Engine) buckets() []string {
+	names := e.ix.Buckets()
+	for _, b := range e.log.Buckets() {
+		if !slices.Contains(names, b) {
+			names = append(names, b)
+		}
+	}
+	slices.Sort(names)
+	return names
 }
 
 // withTimeRange adds the request's time bounds to the query's filter.
@@ -91,6 +105,8 @@ type source struct {
 	snap    *indexer.Snapshot
 	pipe    *blockPipeline // the current snapshot's blocks; nil once done
 	tail    bool
+	pendIdx int   // next range of snap.Pending
+	pendOff int64 // next offset in it, -1 before its start
 	batch   []query.Row
 }
 
@@ -129,13 +145,13 @@ func (s *source) Next(ctx context.Context) ([]query.Row, error) {
 			if err != nil {
 				return nil, err
 			}
-			s.snap, s.tail = snap, false
+			s.snap, s.tail, s.pendIdx, s.pendOff = snap, false, 0, -1
 			if s.work == nil {
 				s.work = s.rowWork
 			}
 			s.pipe = newBlockPipeline(ctx, snap, s.plan, s.work, &s.seq)
 		}
-		rows, done, err := s.step()
+		rows, done, err := s.step(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -151,7 +167,7 @@ func (s *source) Next(ctx context.Context) ([]query.Row, error) {
 
 // step returns the rows of the next evaluated block of the current
 // snapshot, then those of its tail.
-func (s *source) step() (rows []query.Row, done bool, err error) {
+func (s *source) step(ctx context.Context) (rows []query.Row, done bool, err error) {
 	s.batch = s.batch[:0]
 	for s.pipe != nil {
 		t, err := s.pipe.next()
@@ -184,7 +200,46 @@ func (s *source) step() (rows []query.Row, done bool, err error) {
 				}
 			}
 		}
-		return s.batch, true, nil
+		return s.batch, false, nil
+	}
+	return s.stepPending(ctx)
+}
+
+// pendingBatch is how many records a query reads from the commit log at
+// a time for the part of a snapshot the indexer has not read yet.
+const pendingBatch = 4096
+
+// stepPending reads the next batch of the snapshot's pending ranges (the
+// records not indexed yet) from the commit log and keeps the matches.
+func (s *source) stepPending(ctx context.Context) (rows []query.Row, done bool, err error) {
+	for s.pendIdx < len(s.snap.Pending) {
+		pr := s.snap.Pending[s.pendIdx]
+		if s.pendOff < pr.From {
+			s.pendOff = pr.From
+		}
+		if s.pendOff >= pr.To {
+			s.pendIdx, s.pendOff = s.pendIdx+1, -1
+			continue
+		}
+		res, err := s.e.log.Read(ctx, s.snap.Bucket, pr.Partition, s.pendOff, int(min(pr.To-s.pendOff, pendingBatch)), 0)
+		if err != nil {
+			return nil, false, fmt.Errorf("read records not indexed yet of bucket %s partition %d at %d: %w", s.snap.Bucket, pr.Partition, s.pendOff, err)
+		}
+		if res.Next <= s.pendOff {
+			return nil, false, fmt.Errorf("read records not indexed yet of bucket %s partition %d: no progress at offset %d", s.snap.Bucket, pr.Partition, s.pendOff)
+		}
+		for i := range res.Records {
+			st := &res.Records[i]
+			if st.Offset >= pr.To || !s.plan.timeOverlaps(st.Record.Time, st.Record.Time) {
+				continue
+			}
+			sr := storage.Row{Partition: pr.Partition, Offset: st.Offset, Record: st.Record}
+			if err := s.add(&sr); err != nil {
+				return nil, false, err
+			}
+		}
+		s.pendOff = res.Next
+		return s.batch, false, nil
 	}
 	return nil, true, nil
 }
