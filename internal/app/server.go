@@ -22,6 +22,7 @@ import (
 	"github.com/logbucket/logbucket/internal/indexer"
 	"github.com/logbucket/logbucket/internal/search"
 	"github.com/logbucket/logbucket/internal/server"
+	"github.com/logbucket/logbucket/internal/storage"
 	"github.com/logbucket/logbucket/internal/vfs"
 )
 
@@ -167,7 +168,7 @@ func Serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, ln net.
 		log.Close()
 		return fmt.Errorf("open index in %s: %w", cfg.Data, err)
 	}
-	srv.SetSearch(search.New(ix, log))
+	srv.SetSearch(search.NewWithCache(ix, log, storage.NewFilterCache(int64(cfg.Query.FilterCacheBytes))))
 	if err := sys.start(log); err != nil {
 		shutdownHTTP(hs, cfg, logger)
 		ix.Close()

@@ -167,6 +167,9 @@ type Query struct {
 	MaxMemoryBytes ByteSize `yaml:"max_memory_bytes"` // memory budget of one query (sort, stats, uniq...)
 	Timeout        Duration `yaml:"timeout"`          // time limit of one query
 	MaxConcurrent  int      `yaml:"max_concurrent"`   // queries running at once; more get 503
+	// FilterCacheBytes bounds the parsed bloom filters kept for queries
+	// (shared by all; least recently used parts are evicted).
+	FilterCacheBytes ByteSize `yaml:"filter_cache_bytes"`
 }
 
 // HTTP holds the HTTP server limits. All timeouts are positive.
@@ -274,6 +277,8 @@ func Default() Config {
 			MaxMemoryBytes: 256 * MiB,
 			Timeout:        Duration(time.Minute),
 			MaxConcurrent:  8,
+			// About 3.5 bytes per stored line: 75M lines' filters.
+			FilterCacheBytes: 256 * MiB,
 		},
 		BucketDefaults: Bucket{
 			Partitions: 4,

@@ -104,6 +104,8 @@ func options(c *Config, configPath *string) []option {
 			usage: "time limit of one query"},
 		{section: "Query", yaml: "query.max_concurrent", arg: "N", value: (*intValue)(&c.Query.MaxConcurrent),
 			usage: "queries running at once; more get 503 with Retry-After"},
+		{section: "Query", yaml: "query.filter_cache_bytes", arg: "SIZE", value: &c.Query.FilterCacheBytes,
+			usage: "memory for the bloom filters queries keep (shared; least recently used parts are evicted)"},
 
 		{section: "Bucket defaults", yaml: "bucket_defaults.partitions", arg: "N", value: (*intValue)(&c.BucketDefaults.Partitions),
 			usage: fmt.Sprintf("partitions of a new bucket (1 to %d)", maxPartitions)},

@@ -343,6 +343,7 @@ func testFlagValues() map[string]string {
 		"indexer.max-tail-bytes":             "64MiB",
 		"query.max-memory-bytes":             "128MiB",
 		"query.timeout":                      "30s",
+		"query.filter-cache-bytes":           "64MiB",
 		"query.max-concurrent":               "3",
 		"syslog-tcp":                         "127.0.0.1:1514",
 		"syslog-udp":                         "127.0.0.1:1514,[::1]:1514",
@@ -392,7 +393,7 @@ func TestEveryFlag(t *testing.T) {
 			Compression: "none", MaxPendingBytes: 8 * MiB, RetentionCheckInterval: Duration(5 * time.Minute),
 		},
 		Indexer: Indexer{FlushInterval: Duration(2 * time.Second), FlushRows: 20000, MaxTailBytes: 64 * MiB},
-		Query:   Query{MaxMemoryBytes: 128 * MiB, Timeout: Duration(30 * time.Second), MaxConcurrent: 3},
+		Query:   Query{MaxMemoryBytes: 128 * MiB, Timeout: Duration(30 * time.Second), MaxConcurrent: 3, FilterCacheBytes: 64 * MiB},
 		BucketDefaults: Bucket{
 			Partitions: 16, StreamFields: []string{"app", "env"}, RetentionAge: Duration(14 * 24 * time.Hour),
 			RetentionBytes: TiB, RequiredGroups: []string{"exporter"},
@@ -598,8 +599,8 @@ func TestHelpListsEveryFlag(t *testing.T) {
 			t.Errorf("usage line for --%s should end with its default %q and YAML key %q: %q", f.Name, f.DefValue, key, line)
 		}
 	})
-	if n != len(opts) || n != 48 {
-		t.Errorf("flag set has %d flags and %d options, want 48 of each", n, len(opts))
+	if n != len(opts) || n != 49 {
+		t.Errorf("flag set has %d flags and %d options, want 49 of each", n, len(opts))
 	}
 }
 

@@ -311,6 +311,9 @@ func (c *Config) validateSearch(p *problems) {
 	if c.Query.Timeout < Duration(time.Second) {
 		p.addf("query.timeout must be at least 1s (got %v)", c.Query.Timeout)
 	}
+	if c.Query.FilterCacheBytes < 0 {
+		p.addf("query.filter_cache_bytes must not be negative (got %d)", c.Query.FilterCacheBytes)
+	}
 	if c.Query.MaxConcurrent < 1 || c.Query.MaxConcurrent > 4096 {
 		p.addf("query.max_concurrent must be between 1 and 4096 (got %d)", c.Query.MaxConcurrent)
 	}

@@ -26,12 +26,26 @@ type Request struct {
 
 // Engine runs queries over an indexer's snapshots.
 type Engine struct {
-	ix  *indexer.Indexer
-	log commitlog.Log
+	ix      *indexer.Indexer
+	log     commitlog.Log
+	filters *storage.FilterCache
 }
 
-// New returns an engine over ix; log serves stream_context neighbours.
-func New(ix *indexer.Indexer, log commitlog.Log) *Engine { return &Engine{ix: ix, log: log} }
+// DefaultFilterCacheBytes is the bloom filter cache of New.
+const DefaultFilterCacheBytes = 256 << 20
+
+// New returns an engine over ix with a filter cache of
+// DefaultFilterCacheBytes; log serves the records not indexed yet and
+// stream_context neighbours.
+func New(ix *indexer.Indexer, log commitlog.Log) *Engine {
+	return NewWithCache(ix, log, storage.NewFilterCache(DefaultFilterCacheBytes))
+}
+
+// NewWithCache is New with the given bloom filter cache (shared by every
+// query: memory stays within its budget whatever the data stored).
+func NewWithCache(ix *indexer.Indexer, log commitlog.Log, filters *storage.FilterCache) *Engine {
+	return &Engine{ix: ix, log: log, filters: filters}
+}
 
 // Search runs req and hands every result row to out.
 func (e *Engine) Search(ctx context.Context, req Request, out func(query.Row) error) error {
@@ -273,7 +287,7 @@ func (s *source) blockRow(blk *storage.Block, stream string, r int, fields []mod
 
 // rowWork is the row mode's blockWork: the matching rows of the block.
 func (s *source) rowWork(_ context.Context, t *blockTask) {
-	blk, err := readCandidate(t, s.plan, s.columns)
+	blk, err := readCandidate(t, s.plan, s.e.filters, s.columns)
 	if err != nil || blk == nil {
 		t.err = err
 		return

@@ -130,9 +130,9 @@ func (bp *blockPipeline) next() (*blockTask, error) {
 
 // readCandidate checks a task's block against the plan (time, stream,
 // bloom filters) and reads it with columns; nil when it cannot match.
-func readCandidate(t *blockTask, p *plan, columns []string) (*storage.Block, error) {
+func readCandidate(t *blockTask, p *plan, filters *storage.FilterCache, columns []string) (*storage.Block, error) {
 	metas := t.part.Blocks()
-	ok, err := p.blockMayMatch(&metas[t.idx], func() (*storage.Filter, error) { return t.part.CachedFilter(t.idx) })
+	ok, err := p.blockMayMatch(&metas[t.idx], func() (*storage.Filter, error) { return filters.Filter(t.part, t.idx) })
 	if err != nil {
 		return nil, fmt.Errorf("read filter of block %d of %s: %w", t.idx, t.part.Path(), err)
 	}

@@ -229,7 +229,7 @@ func (t *aggTable) sorted() []*aggGroup {
 // blockWork is the count mode's blockWork: it counts the block into the
 // worker's table, or returns its matching rows when the filter needs them.
 func (c *countSource) blockWork(_ context.Context, t *blockTask) {
-	blk, err := readCandidate(t, c.src.plan, c.src.columns)
+	blk, err := readCandidate(t, c.src.plan, c.src.e.filters, c.src.columns)
 	if err != nil || blk == nil {
 		t.err = err
 		return

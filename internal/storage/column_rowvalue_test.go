@@ -60,50 +60,6 @@ func TestValueAtEqualsValue(t *testing.T) {
 	}
 }
 
-// TestCachedFilterMatchesReadFilter: the cached filters answer exactly as
-// the ones read from disk, and repeated calls reuse the cache.
-func TestCachedFilterMatchesReadFilter(t *testing.T) {
-	var rows []Row
-	for i := 0; i < 20000; i++ {
-		rows = append(rows, Row{Offset: int64(i), Record: model.Record{Time: int64(i), Msg: fmt.Sprintf("word%d common 결제가", i%977),
-			Stream: []model.Field{{Name: "service", Value: fmt.Sprintf("s%d", i%3)}}}})
-	}
-	path := filepath.Join(t.TempDir(), "p.part")
-	if _, err := WritePart(vfs.OS{}, path, PartMeta{Bucket: "b"}, rows, WriteOptions{BlockRows: 1000}); err != nil {
-		t.Fatal(err)
-	}
-	p, err := OpenPart(vfs.OS{}, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
-	if len(p.Blocks()) < 3 {
-		t.Fatalf("%d blocks; the test needs several", len(p.Blocks()))
-	}
-	for i := range p.Blocks() {
-		fresh, err := p.ReadFilter(i)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cached, err := p.CachedFilter(i)
-		if err != nil {
-			t.Fatal(err)
-		}
-		again, _ := p.CachedFilter(i)
-		if cached != again {
-			t.Fatalf("block %d: CachedFilter returned a new filter on the second call", i)
-		}
-		for _, tok := range []string{"common", "word5", "word976", "nothere", "결제", "결"} {
-			if fresh.MayContain(MsgField, tok) != cached.MayContain(MsgField, tok) {
-				t.Fatalf("block %d token %q: cached and read filters disagree", i, tok)
-			}
-		}
-	}
-	if _, err := p.CachedFilter(len(p.Blocks())); err == nil {
-		t.Fatal("CachedFilter accepted a block index past the end")
-	}
-}
-
 // TestValueAtEqualsValues reads every row of every column one at a time
 // (ValueAt on a fresh block, before anything built the column) and
 // compares with the whole column built at once, for every encoding.

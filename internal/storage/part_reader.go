@@ -8,7 +8,6 @@ import (
 	"os"
 	"slices"
 	"sort"
-	"sync"
 	"sync/atomic"
 
 	"github.com/logbucket/logbucket/internal/vfs"
@@ -28,29 +27,9 @@ type Part struct {
 	metas      []BlockMeta
 	filtersOff int64
 
-	// filters caches every block's parsed filter after the first
-	// CachedFilter call (about 3.5 bytes per row); the part is immutable,
-	// so the cache never goes stale and lives as long as the part.
-	filtersOnce sync.Once
-	filters     []*Filter
-	filtersErr  error
-
 	// headers caches each block's parsed column table after its first
 	// read (nil until then).
 	headers []atomic.Pointer[[]blockColumn]
-}
-
-// CachedFilter returns block i's token filter, reading and parsing all of
-// the part's filters once (one read) and keeping them in memory.
-func (p *Part) CachedFilter(i int) (*Filter, error) {
-	p.filtersOnce.Do(func() { p.filters, p.filtersErr = p.ReadFilters() })
-	if p.filtersErr != nil {
-		return nil, p.filtersErr
-	}
-	if i < 0 || i >= len(p.filters) {
-		return nil, fmt.Errorf("read filter %d of %s: no such block", i, p.path)
-	}
-	return p.filters[i], nil
 }
 
 // OpenPart opens a part file and validates its header, footer, index and
