@@ -16,6 +16,7 @@ test: deps fmt-check vet unit race fuzz-short
 
 deps:
 	@scripts/install-test-deps.sh
+	@scripts/install-client-deps.sh
 
 fmt-check:
 	@out=$$(gofmt -l cmd internal test 2>/dev/null); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
