@@ -12,4 +12,8 @@
 //	LOGBUCKET_SEED=N          repeat a kill -9 loop run (its seed is logged)
 //	LOGBUCKET_E2E_BIN=PATH    test a prebuilt binary instead of building
 //	                          ./cmd/logbucket in TestMain
+//	LOGBUCKET_SKIP_CLIENTS=1  skip the real-client tests (clients_*_test.go:
+//	                          syslog-ng, npm clients installed by
+//	                          scripts/install-client-deps.sh); without it a
+//	                          missing client is a failure
 package e2e
