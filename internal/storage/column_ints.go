@@ -81,24 +81,66 @@ func (p *packer) appendPlanes(dst []byte, u []uint64, width int) []byte {
 	return dst
 }
 
-// planeBufs recycles the buffers byte planes are decoded into.
-var planeBufs = sync.Pool{New: func() any { return new([]byte) }}
+// planeSets recycles the buffers byte planes are decoded into.
+var planeSets = sync.Pool{New: func() any { return new([8][]byte) }}
 
-// readPlanes ORs width planes of len(u) bytes into u.
+// readPlanes ORs width (<= 8) planes of len(u) bytes into u, combining
+// all planes in one pass over u.
 func readPlanes(d *decoder, u []uint64, width int) {
-	bp := planeBufs.Get().(*[]byte)
-	defer planeBufs.Put(bp)
+	bufs := planeSets.Get().(*[8][]byte)
+	defer planeSets.Put(bufs)
 	n := len(u)
+	var planes [8][]byte
 	for b := 0; b < width && d.err == nil; b++ {
-		plane := unpackTo(d, n, n, *bp)
-		if cap(plane) > cap(*bp) && cap(plane) <= 1<<20 {
-			*bp = plane[:0]
-		}
-		shift := uint(8 * b)
-		for i, c := range plane {
-			u[i] |= uint64(c) << shift
+		planes[b] = unpackTo(d, n, n, bufs[b])
+		// Keep a grown buffer for the next call, unless it is the
+		// payload itself (a raw plane): that memory is not ours to reuse.
+		if p := planes[b]; cap(p) > cap(bufs[b]) && cap(p) <= 1<<20 && !within(p, d.b) {
+			bufs[b] = p[:0]
 		}
 	}
+	if d.err != nil {
+		return
+	}
+	switch width {
+	case 1:
+		p0 := planes[0][:n]
+		for i := range u {
+			u[i] |= uint64(p0[i])
+		}
+	case 2:
+		p0, p1 := planes[0][:n], planes[1][:n]
+		for i := range u {
+			u[i] |= uint64(p0[i]) | uint64(p1[i])<<8
+		}
+	case 3:
+		p0, p1, p2 := planes[0][:n], planes[1][:n], planes[2][:n]
+		for i := range u {
+			u[i] |= uint64(p0[i]) | uint64(p1[i])<<8 | uint64(p2[i])<<16
+		}
+	case 4:
+		p0, p1, p2, p3 := planes[0][:n], planes[1][:n], planes[2][:n], planes[3][:n]
+		for i := range u {
+			u[i] |= uint64(p0[i]) | uint64(p1[i])<<8 | uint64(p2[i])<<16 | uint64(p3[i])<<24
+		}
+	default:
+		for b := 0; b < width; b++ {
+			shift := uint(8 * b)
+			for i, c := range planes[b][:n] {
+				u[i] |= uint64(c) << shift
+			}
+		}
+	}
+}
+
+// within reports whether p's memory lies inside buf.
+func within(p, buf []byte) bool {
+	if cap(p) == 0 || cap(buf) == 0 {
+		return false
+	}
+	start := uintptr(unsafe.Pointer(unsafe.SliceData(buf)))
+	at := uintptr(unsafe.Pointer(unsafe.SliceData(p)))
+	return at >= start && at < start+uintptr(cap(buf))
 }
 
 // readInts decodes an ints sequence of n values into dst (resized).

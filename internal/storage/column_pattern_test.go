@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"testing"
@@ -92,5 +93,38 @@ func TestHasCodeByte(t *testing.T) {
 				t.Errorf("byte %#x at %d: hasCodeByte = %v, want %v", c, i, got, want)
 			}
 		}
+	}
+}
+
+// TestReadPlanesNeverReusesThePayload: a plane stored raw is the payload
+// itself; keeping it as a decode buffer for later planes would overwrite
+// the payload of a block still in use (templates and dictionary values
+// alias it).
+func TestReadPlanesNeverReusesThePayload(t *testing.T) {
+	p := newPacker(1)
+	rnd := uint64(1)
+	raw := make([]int64, 1000)
+	for i := range raw {
+		rnd = rnd*6364136223846793005 + 1442695040888963407
+		raw[i] = int64(rnd >> 56) // random bytes: a raw plane
+	}
+	var scratch []uint64
+	first := p.appendInts(nil, raw, &scratch)
+	kept := append([]byte(nil), first...)
+	if got := readInts(&decoder{b: first}, len(raw), nil); len(got) != len(raw) || got[7] != raw[7] {
+		t.Fatal("first sequence decoded wrong")
+	}
+	// A second, smaller sequence whose planes are decoded (RLE, Huffman)
+	// into the pooled buffers.
+	second := make([]int64, 800)
+	for i := range second {
+		second[i] = 256
+	}
+	second[0] = 0
+	if got := readInts(&decoder{b: p.appendInts(nil, second, &scratch)}, len(second), nil); got[1] != 256 {
+		t.Fatal("second sequence decoded wrong")
+	}
+	if !bytes.Equal(first, kept) {
+		t.Fatal("decoding the second sequence overwrote the first one's payload")
 	}
 }
