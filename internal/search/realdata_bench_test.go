@@ -37,7 +37,7 @@ func BenchmarkRealData(b *testing.B) {
 	}
 	defer ix.Close()
 	e := New(ix, log)
-	end := time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC)
+	end := time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC) // the loggen datasets end there
 	for _, bq := range []struct{ name, q string }{
 		{"a_needle", `"LBX-NEEDLE-7Q4Z" | stats count() n`},
 		{"b_word", `timeout | stats count() n`},

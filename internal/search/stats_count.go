@@ -394,9 +394,15 @@ func timeCodes(by *query.StatsBy, blk *storage.Block, codes []int32) groupField 
 	base, step, _ := by.TimeBucket(times[0])
 	if last, _, _ := by.TimeBucket(times[len(times)-1]); step > 0 && (last-base)/step < math.MaxInt32 {
 		// Fixed steps: bucket starts are base + k×step, and times ascend
-		// from base's bucket, so a row's code is its distance in steps.
+		// from base's bucket, so a row's code is its distance in steps,
+		// found by walking the bucket ends (no division per row).
+		code, end := int32(0), base+step
 		for r, t := range times {
-			codes[r] = int32((t - base) / step)
+			for t >= end {
+				code++
+				end += step
+			}
+			codes[r] = code
 		}
 		return groupField{radix: uint64((last-base)/step + 1), start: func(k int32) int64 { return base + int64(k)*step }}
 	}
