@@ -15,6 +15,7 @@ import (
 	"github.com/logbucket/logbucket/internal/app"
 	"github.com/logbucket/logbucket/internal/cli"
 	"github.com/logbucket/logbucket/internal/config"
+	"github.com/logbucket/logbucket/internal/ship"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -28,6 +29,8 @@ Usage:
                                send NDJSON or plain-text lines to a server
   logbucket query [--since 1h] [--follow] 'QUERY'
                                search with LogsQL (table on a terminal, NDJSON when piped)
+  logbucket ship --server URL --bucket B --state DIR 'GLOB'... | --config ship.yaml
+                               follow log files (rotation, stack traces) and ship them exactly once
   logbucket version            print the version
 
 Data goes to ./logbucket-data and HTTP listens on 127.0.0.1:9700 by default.
@@ -53,6 +56,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
 		return cli.RunQuery(ctx, args[1:], stdout, stderr)
+	case "ship":
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		return ship.RunCommand(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "logbucket", version)
 		return 0
