@@ -119,8 +119,6 @@ type source struct {
 	snap    *indexer.Snapshot
 	pipe    *blockPipeline // the current snapshot's blocks; nil once done
 	tail    bool
-	pendIdx int   // next range of snap.Pending
-	pendOff int64 // next offset in it, -1 before its start
 	batch   []query.Row
 }
 
@@ -159,7 +157,7 @@ func (s *source) Next(ctx context.Context) ([]query.Row, error) {
 			if err != nil {
 				return nil, err
 			}
-			s.snap, s.tail, s.pendIdx, s.pendOff = snap, false, 0, -1
+			s.snap, s.tail = snap, false
 			if s.work == nil {
 				s.work = s.rowWork
 			}
@@ -214,48 +212,29 @@ func (s *source) step(ctx context.Context) (rows []query.Row, done bool, err err
 				}
 			}
 		}
-		return s.batch, false, nil
-	}
-	return s.stepPending(ctx)
-}
-
-// pendingBatch is how many records a query reads from the commit log at
-// a time for the part of a snapshot the indexer has not read yet.
-const pendingBatch = 4096
-
-// stepPending reads the next batch of the snapshot's pending ranges (the
-// records not indexed yet) from the commit log and keeps the matches.
-func (s *source) stepPending(ctx context.Context) (rows []query.Row, done bool, err error) {
-	for s.pendIdx < len(s.snap.Pending) {
-		pr := s.snap.Pending[s.pendIdx]
-		if s.pendOff < pr.From {
-			s.pendOff = pr.From
-		}
-		if s.pendOff >= pr.To {
-			s.pendIdx, s.pendOff = s.pendIdx+1, -1
-			continue
-		}
-		res, err := s.e.log.Read(ctx, s.snap.Bucket, pr.Partition, s.pendOff, int(min(pr.To-s.pendOff, pendingBatch)), 0)
-		if err != nil {
-			return nil, false, fmt.Errorf("read records not indexed yet of bucket %s partition %d at %d: %w", s.snap.Bucket, pr.Partition, s.pendOff, err)
-		}
-		if res.Next <= s.pendOff {
-			return nil, false, fmt.Errorf("read records not indexed yet of bucket %s partition %d: no progress at offset %d", s.snap.Bucket, pr.Partition, s.pendOff)
-		}
-		for i := range res.Records {
-			st := &res.Records[i]
-			if st.Offset >= pr.To || !s.plan.timeOverlaps(st.Record.Time, st.Record.Time) {
-				continue
-			}
-			sr := storage.Row{Partition: pr.Partition, Offset: st.Offset, Record: st.Record}
-			if err := s.add(&sr); err != nil {
-				return nil, false, err
-			}
-		}
-		s.pendOff = res.Next
-		return s.batch, false, nil
+		return s.batch, true, nil
 	}
 	return nil, true, nil
+}
+
+// pendingRows returns the matching rows of a chunk of records the indexer
+// has not read yet. It is safe for concurrent use.
+func (s *source) pendingRows(ctx context.Context, pr *indexer.PendingRange) ([]query.Row, error) {
+	stored, err := readPending(ctx, s.e.log, s.snap.Bucket, pr, s.plan)
+	if err != nil {
+		return nil, err
+	}
+	var out []query.Row
+	for i := range stored {
+		sr := &stored[i]
+		row := query.RowFromRecord(&sr.Record)
+		if !s.filter.Match(&row) {
+			continue
+		}
+		row.Pos = query.Pos{Partition: int32(s.bi<<16 | sr.Partition), Offset: sr.Offset}
+		out = append(out, row)
+	}
+	return out, nil
 }
 
 // blockStream returns the `_stream` value of a block's rows.
@@ -286,7 +265,11 @@ func (s *source) blockRow(blk *storage.Block, stream string, r int, fields []mod
 }
 
 // rowWork is the row mode's blockWork: the matching rows of the block.
-func (s *source) rowWork(_ context.Context, t *blockTask) {
+func (s *source) rowWork(ctx context.Context, t *blockTask) {
+	if t.pend != nil {
+		t.rows, t.err = s.pendingRows(ctx, t.pend)
+		return
+	}
 	blk, err := readCandidate(t, s.plan, s.e.filters, s.columns)
 	if err != nil || blk == nil {
 		t.err = err

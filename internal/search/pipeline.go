@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"sync"
 
+	"github.com/logbucket/logbucket/internal/commitlog"
 	"github.com/logbucket/logbucket/internal/indexer"
 	"github.com/logbucket/logbucket/internal/query"
 	"github.com/logbucket/logbucket/internal/storage"
@@ -17,6 +18,9 @@ import (
 type blockTask struct {
 	part *storage.Part
 	idx  int
+	// pend, when set, makes the task a chunk of records not indexed yet,
+	// read from the commit log instead of a block.
+	pend *indexer.PendingRange
 	done chan struct{}
 	seq  int64 // the block's number in the query's order (countSource)
 	// Results, written by the worker before done is closed.
@@ -45,8 +49,14 @@ type blockPipeline struct {
 	plan *plan
 	pi   int    // next part
 	bl   int    // next block of that part
+	ri   int    // next pending range, once the parts are done
+	ro   int64  // next offset in it, -1 before its start
 	seq  *int64 // the query's block counter
 }
+
+// pendingChunk is how many records of the commit log one task reads for
+// the part of a snapshot the indexer has not read yet.
+const pendingChunk = 4096
 
 // pipelineWorkers is the number of goroutines one query reads blocks
 // with: every core.
@@ -55,7 +65,7 @@ func pipelineWorkers() int { return max(runtime.GOMAXPROCS(0), 1) }
 func newBlockPipeline(ctx context.Context, snap *indexer.Snapshot, p *plan, work blockWork, seq *int64) *blockPipeline {
 	ctx, cancel := context.WithCancel(ctx)
 	w := pipelineWorkers()
-	bp := &blockPipeline{ctx: ctx, cancel: cancel, work: work, tasks: make(chan *blockTask, 2*w), snap: snap, plan: p, seq: seq}
+	bp := &blockPipeline{ctx: ctx, cancel: cancel, work: work, tasks: make(chan *blockTask, 2*w), snap: snap, plan: p, seq: seq, ro: -1}
 	for range w {
 		bp.wg.Add(1)
 		go bp.worker()
@@ -100,7 +110,45 @@ func (bp *blockPipeline) nextTask() *blockTask {
 		*bp.seq++
 		return &blockTask{part: part, idx: bp.bl - 1, seq: *bp.seq, done: make(chan struct{})}
 	}
+	// Then the records the indexer has not read yet, in chunks.
+	for bp.ri < len(bp.snap.Pending) {
+		pr := bp.snap.Pending[bp.ri]
+		if bp.ro < pr.From {
+			bp.ro = pr.From
+		}
+		if bp.ro >= pr.To {
+			bp.ri, bp.ro = bp.ri+1, -1
+			continue
+		}
+		chunk := &indexer.PendingRange{Partition: pr.Partition, From: bp.ro, To: min(pr.To, bp.ro+pendingChunk)}
+		bp.ro = chunk.To
+		*bp.seq++
+		return &blockTask{pend: chunk, seq: *bp.seq, done: make(chan struct{})}
+	}
 	return nil
+}
+
+// readPending returns the records of a pending chunk that may match the
+// plan's time range, as stored rows, reading the commit log.
+func readPending(ctx context.Context, log commitlog.Log, bucket string, pr *indexer.PendingRange, p *plan) ([]storage.Row, error) {
+	var out []storage.Row
+	for off := pr.From; off < pr.To; {
+		res, err := log.Read(ctx, bucket, pr.Partition, off, int(pr.To-off), 0)
+		if err != nil {
+			return nil, fmt.Errorf("read records not indexed yet of bucket %s partition %d at %d: %w", bucket, pr.Partition, off, err)
+		}
+		if res.Next <= off {
+			return nil, fmt.Errorf("read records not indexed yet of bucket %s partition %d: no progress at offset %d", bucket, pr.Partition, off)
+		}
+		for i := range res.Records {
+			st := &res.Records[i]
+			if st.Offset < pr.To && p.timeOverlaps(st.Record.Time, st.Record.Time) {
+				out = append(out, storage.Row{Partition: pr.Partition, Offset: st.Offset, Record: st.Record})
+			}
+		}
+		off = res.Next
+	}
+	return out, nil
 }
 
 // next returns the next evaluated task in snapshot order, nil when every

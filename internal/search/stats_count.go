@@ -123,7 +123,13 @@ func (c *countSource) row(r *query.Row) error {
 }
 
 func (c *countSource) addRow(r *query.Row, pos groupPos) error {
-	key := c.key[:0]
+	c.key = c.rowKey(c.key[:0], r)
+	c.table.add(c.key, 1, pos)
+	return c.check(c.table)
+}
+
+// rowKey appends the group key of a row to key.
+func (c *countSource) rowKey(key []byte, r *query.Row) []byte {
 	for i := range c.by {
 		by := &c.by[i]
 		if start, _, ok := by.TimeBucket(r.Time); ok && !r.NoTime {
@@ -132,9 +138,28 @@ func (c *countSource) addRow(r *query.Row, pos groupPos) error {
 		}
 		key = appendValueKey(key, by.Value(r))
 	}
-	c.key = key
-	c.table.add(key, 1, pos)
-	return c.check(c.table)
+	return key
+}
+
+// pendingWork counts a chunk of records the indexer has not read yet into
+// the worker's table (on a worker).
+func (c *countSource) pendingWork(ctx context.Context, t *blockTask) {
+	stored, err := readPending(ctx, c.src.e.log, c.src.snap.Bucket, t.pend, c.src.plan)
+	if err != nil {
+		t.err = err
+		return
+	}
+	sc := c.scratch.Get().(*countScratch)
+	defer c.scratch.Put(sc)
+	for i := range stored {
+		row := query.RowFromRecord(&stored[i].Record)
+		if !c.src.filter.Match(&row) {
+			continue
+		}
+		sc.key = c.rowKey(sc.key[:0], &row)
+		sc.table.add(sc.key, 1, groupPos{t.seq, int32(i)})
+	}
+	t.err = c.check(sc.table)
 }
 
 // check fails with the stats pipe's memory-limit error when a table has
@@ -228,7 +253,11 @@ func (t *aggTable) sorted() []*aggGroup {
 
 // blockWork is the count mode's blockWork: it counts the block into the
 // worker's table, or returns its matching rows when the filter needs them.
-func (c *countSource) blockWork(_ context.Context, t *blockTask) {
+func (c *countSource) blockWork(ctx context.Context, t *blockTask) {
+	if t.pend != nil {
+		c.pendingWork(ctx, t)
+		return
+	}
 	blk, err := readCandidate(t, c.src.plan, c.src.e.filters, c.src.columns)
 	if err != nil || blk == nil {
 		t.err = err
