@@ -18,10 +18,6 @@ import (
 // pooled, so that a single huge record does not pin its buffers.
 const poolMaxRecord = 1 << 20
 
-// poolMaxBody is the JSON body size after which a Decoder is not pooled,
-// so that its parser does not pin the copy of a huge body.
-const poolMaxBody = 4 << 20
-
 // maxDetailBytes bounds the pdata error text quoted in an error.
 const maxDetailBytes = 256
 
@@ -39,7 +35,7 @@ var decoderPool = sync.Pool{New: func() any { return new(Decoder) }}
 func Decode(body []byte, contentType string, opts Options, res *ingest.Result) error {
 	d := decoderPool.Get().(*Decoder)
 	err := d.Decode(body, contentType, opts, res)
-	if d.longest <= poolMaxRecord && d.parsed <= poolMaxBody {
+	if d.longest <= poolMaxRecord {
 		decoderPool.Put(d)
 	}
 	return err
@@ -62,9 +58,6 @@ type Decoder struct {
 	streamAttrs []string // Options.StreamAttributes during Decode
 	recordBytes int      // names and values added for the pending record
 	longest     int      // largest recordBytes so far
-
-	j      jdoc // the direct JSON decoder's parse (fastjson.go)
-	parsed int  // largest JSON body parsed by j so far
 }
 
 // Decode is the function Decode with d's buffers.
@@ -73,27 +66,6 @@ func (d *Decoder) Decode(body []byte, contentType string, opts Options, res *ing
 	if err != nil {
 		return err
 	}
-	if f == JSON && d.decodeJSONFast(body, opts, res) {
-		return nil
-	}
-	return d.decodePdata(body, f, opts, res)
-}
-
-// decodeJSONFast decodes the OTLP/JSON body with the direct decoder
-// (fastjson.go) and reports true, or, for a body that decoder leaves to
-// pdata, appends nothing and reports false.
-func (d *Decoder) decodeJSONFast(body []byte, opts Options, res *ingest.Result) bool {
-	d.parsed = max(d.parsed, len(body))
-	if !d.j.readFast(body) {
-		return false
-	}
-	d.decodeDoc(&d.j, opts, res)
-	return true
-}
-
-// decodePdata decodes body with pdata: the only decoder of protobuf
-// bodies, and of the JSON bodies decodeJSONFast leaves.
-func (d *Decoder) decodePdata(body []byte, f Format, opts Options, res *ingest.Result) error {
 	ld, err := unmarshal(body, f)
 	if err != nil {
 		return err
@@ -259,14 +231,9 @@ func (d *Decoder) addList(l *fieldList, stream bool) {
 // recordTime returns the time of lr: time_unix_nano, else
 // observed_time_unix_nano, else now.
 func recordTime(lr plog.LogRecord, now int64) (int64, error) {
-	return timeOf(uint64(lr.Timestamp()), uint64(lr.ObservedTimestamp()), now)
-}
-
-// timeOf returns t, else observed, else now.
-func timeOf(t, observed uint64, now int64) (int64, error) {
-	field := "time_unix_nano"
+	t, field := uint64(lr.Timestamp()), "time_unix_nano"
 	if t == 0 {
-		t, field = observed, "observed_time_unix_nano"
+		t, field = uint64(lr.ObservedTimestamp()), "observed_time_unix_nano"
 	}
 	if t == 0 {
 		return now, nil

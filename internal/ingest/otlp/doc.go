@@ -1,15 +1,9 @@
 // Package otlp decodes OTLP/HTTP logs export requests (POST /v1/logs): an
 // ExportLogsServiceRequest as protobuf (Content-Type:
-// application/x-protobuf) or as OTLP/JSON (application/json). Protobuf is
-// decoded with go.opentelemetry.io/collector/pdata. JSON is decoded
-// directly from a fastjson parse into ingest.Builder (fastjson.go), which
-// reads it exactly as pdata does (hex trace and span ids; intValue as a
-// string or, as OpenTelemetry JS sends it, a number; lowerCamel and
-// snake_case field names), unlike protojson; a JSON body that decoder does
-// not fully recognise (an unknown or repeated field, a null, a \u escape,
-// a severity number by name, anything pdata might read differently) is
-// left to pdata, so that both always give the same result, which
-// FuzzJSONMatchesPdata checks.
+// application/x-protobuf) or as OTLP/JSON (application/json), decoded with
+// go.opentelemetry.io/collector/pdata, which reads the JSON form right
+// (hex trace and span ids; intValue as a string or, as OpenTelemetry JS
+// sends it, a number), unlike protojson.
 //
 // # Contract
 //
@@ -24,9 +18,7 @@
 // and bounds the body size. Decoding never panics and never recurses
 // deeper than fixed limits: pdata itself has none, so a body whose values
 // nest deeper than 64 levels (protobuf) or 272 brackets (JSON, which fits
-// 64 levels of maps) is refused before pdata sees it. The direct JSON
-// decoder leaves a body nested deeper than 272 brackets to that check
-// (fastjson itself refuses more than 300).
+// 64 levels of maps) is refused before pdata sees it.
 //
 // # Mapping
 //
@@ -103,10 +95,7 @@
 // ErrUnsupportedContentType.
 //
 // Memory: pdata builds a tree of the whole request (in the benchmark about
-// 2x a protobuf body, 1.5x a JSON body), garbage once Decode returns. The
-// direct JSON decoder keeps its parse (a copy of the body, fastjson's
-// values and a compact index of the request) in the Decoder for reuse; the
-// pool drops decoders that parsed a body over 4 MiB.
+// 2x a protobuf body, 1.5x a JSON body), garbage once Decode returns.
 // Records own their strings (see package ingest) and never alias the body
 // or the tree. A Decoder keeps scratch buffers sized to the largest record
 // it has built; the pool drops decoders that built one over 1 MiB.
