@@ -15,7 +15,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/klauspost/compress/s2"
 	"github.com/valyala/fastjson"
@@ -23,6 +22,8 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
 	"google.golang.org/protobuf/encoding/protowire"
+
+	"github.com/logbucket/logbucket/internal/jsonstr"
 )
 
 // formats lists every format, in the order the benchmark runs them.
@@ -378,7 +379,7 @@ func rfc3339(ns int64) string {
 func encodeESBulk(recs []record, o *convOpts) []byte {
 	action := []byte(`{"index":{}}` + "\n")
 	if o.index != "" {
-		action = appendJSONString([]byte(`{"index":{"_index":`), o.index)
+		action = jsonstr.Append([]byte(`{"index":{"_index":`), o.index)
 		action = append(action, "}}\n"...)
 	}
 	var b []byte
@@ -386,15 +387,15 @@ func encodeESBulk(recs []record, o *convOpts) []byte {
 		r := &recs[i]
 		b = append(b, action...)
 		b = append(b, `{"@timestamp":`...)
-		b = appendJSONString(b, rfc3339(r.ns))
+		b = jsonstr.Append(b, rfc3339(r.ns))
 		for _, f := range r.fields {
 			b = append(b, ',')
-			b = appendJSONString(b, f.name)
+			b = jsonstr.Append(b, f.name)
 			b = append(b, ':')
-			b = appendJSONString(b, f.value)
+			b = jsonstr.Append(b, f.value)
 		}
 		b = append(b, `,"message":`...)
-		b = appendJSONString(b, r.msg)
+		b = jsonstr.Append(b, r.msg)
 		b = append(b, "}\n"...)
 	}
 	return b
@@ -457,9 +458,9 @@ func encodeLokiJSON(recs []record, o *convOpts) []byte {
 				b = append(b, ',')
 			}
 			n++
-			b = appendJSONString(b, name)
+			b = jsonstr.Append(b, name)
 			b = append(b, ':')
-			b = appendJSONString(b, g.values[j])
+			b = jsonstr.Append(b, g.values[j])
 		}
 		b = append(b, `},"values":[`...)
 		for k, i := range g.idx {
@@ -470,16 +471,16 @@ func encodeLokiJSON(recs []record, o *convOpts) []byte {
 			b = append(b, `["`...)
 			b = strconv.AppendInt(b, r.ns, 10)
 			b = append(b, `",`...)
-			b = appendJSONString(b, r.msg)
+			b = jsonstr.Append(b, r.msg)
 			if md := others(r, o.stream); len(md) > 0 {
 				b = append(b, ",{"...)
 				for m, f := range md {
 					if m > 0 {
 						b = append(b, ',')
 					}
-					b = appendJSONString(b, f.name)
+					b = jsonstr.Append(b, f.name)
 					b = append(b, ':')
-					b = appendJSONString(b, f.value)
+					b = jsonstr.Append(b, f.value)
 				}
 				b = append(b, '}')
 			}
@@ -722,48 +723,4 @@ func appendSDValue(b []byte, s string) []byte {
 		}
 	}
 	return b
-}
-
-// appendJSONString appends s as a JSON string (UTF-8 kept, control
-// characters escaped, invalid UTF-8 replaced).
-func appendJSONString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i++
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }
