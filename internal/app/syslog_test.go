@@ -3,22 +3,14 @@ package app
 import (
 	"bufio"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"math/big"
 	"net"
 	"net/http"
-	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -31,6 +23,7 @@ import (
 	"github.com/logbucket/logbucket/internal/ingest"
 	"github.com/logbucket/logbucket/internal/ingest/syslog"
 	"github.com/logbucket/logbucket/internal/model"
+	"github.com/logbucket/logbucket/internal/tlstest"
 )
 
 // waitLimit bounds every wait of these tests; it is a hang guard, not a
@@ -222,7 +215,7 @@ func waitMetric(t *testing.T, addr, series string, want float64) {
 // reaches the commit log, in the configured buckets, with the syslog fields;
 // the metrics count it; shutdown stops them (goleak checks the goroutines).
 func TestSyslogListenersServe(t *testing.T) {
-	certFile, keyFile, pool := selfSignedCert(t)
+	certFile, keyFile, pool := tlstest.SelfSigned(t)
 	logs := &listenLog{}
 	addr, stop := startLogged(t, func(c *config.Config) {
 		c.BucketDefaults.Partitions = 1
@@ -473,48 +466,4 @@ func TestSyslogDefaultsAgree(t *testing.T) {
 	if config.SyslogTCP != syslog.NetworkTCP || config.SyslogTLS != syslog.NetworkTLS || config.SyslogUDP != syslog.NetworkUDP {
 		t.Fatal("network names differ")
 	}
-}
-
-// selfSignedCert writes a self-signed certificate for 127.0.0.1 and its
-// key to PEM files and returns their paths and a pool trusting it.
-func selfSignedCert(t testing.TB) (certFile, keyFile string, pool *x509.CertPool) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "logbucket syslog test"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(24 * time.Hour),
-		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool = x509.NewCertPool()
-	pool.AddCert(cert)
-	return certFile, keyFile, pool
 }

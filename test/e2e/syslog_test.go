@@ -2,16 +2,9 @@ package e2e
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
 	"io"
-	"math/big"
 	"net"
 	"net/http"
 	"net/url"
@@ -22,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/logbucket/logbucket/internal/tlstest"
 )
 
 // syslogWait bounds the waits of the syslog tests: a hang guard for a slow,
@@ -224,7 +219,7 @@ func TestSyslogListeners(t *testing.T) {
 // TestSyslogTLSFromConfigFile starts a TLS listener listed in the YAML
 // file, with a self-signed certificate, and sends to it over TLS.
 func TestSyslogTLSFromConfigFile(t *testing.T) {
-	certFile, keyFile, pool := syslogSelfSignedCert(t)
+	certFile, keyFile, pool := tlstest.SelfSigned(t)
 	cfg := filepath.Join(t.TempDir(), "logbucket.yaml")
 	body := fmt.Sprintf(`syslog:
   listeners:
@@ -274,48 +269,4 @@ func TestSyslogTLSFromConfigFile(t *testing.T) {
 	}
 	s.healthy(t)
 	s.stop(t)
-}
-
-// syslogSelfSignedCert writes a self-signed certificate for 127.0.0.1 and its
-// key to PEM files and returns their paths and a pool trusting it.
-func syslogSelfSignedCert(t testing.TB) (certFile, keyFile string, pool *x509.CertPool) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "logbucket e2e syslog"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(24 * time.Hour),
-		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool = x509.NewCertPool()
-	pool.AddCert(cert)
-	return certFile, keyFile, pool
 }

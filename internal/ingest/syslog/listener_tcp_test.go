@@ -13,6 +13,7 @@ import (
 
 	"github.com/logbucket/logbucket/internal/ingest"
 	"github.com/logbucket/logbucket/internal/model"
+	"github.com/logbucket/logbucket/internal/tlstest"
 )
 
 func TestTCPListenerCaptures(t *testing.T) {
@@ -76,7 +77,7 @@ func TestTCPOversizeMessage(t *testing.T) {
 }
 
 func TestTLSListener(t *testing.T) {
-	certFile, keyFile, pool := selfSignedCert(t)
+	certFile, keyFile, pool := tlstest.SelfSigned(t)
 	app := newFakeAppender(nil)
 	l, m := startListener(t, Config{Network: NetworkTLS, CertFile: certFile, KeyFile: keyFile}, app)
 	c, err := tls.Dial("tcp", l.Addr().String(), &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12})
@@ -101,7 +102,7 @@ func TestTLSListener(t *testing.T) {
 // TestTLSReadTimeouts checks that a TLS connection survives the read
 // timeouts that flush batches, with a Config.TLSConfig.
 func TestTLSReadTimeouts(t *testing.T) {
-	certFile, keyFile, pool := selfSignedCert(t)
+	certFile, keyFile, pool := tlstest.SelfSigned(t)
 	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
 	if err != nil {
 		t.Fatal(err)
