@@ -104,17 +104,6 @@ func (c *FilterCache) evictLocked(keep *list.Element) {
 	}
 }
 
-// Forget drops a part's filters (call when the part is closed).
-func (c *FilterCache) Forget(p *Part) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if el := c.byPart[p]; el != nil {
-		c.lru.Remove(el)
-		delete(c.byPart, p)
-		c.used -= el.Value.(*filterSet).bytes
-	}
-}
-
 // Used returns the bytes held.
 func (c *FilterCache) Used() int64 {
 	c.mu.Lock()
