@@ -27,12 +27,13 @@ type bucketIndex struct {
 	flushMu sync.Mutex // serialises flushes and merges (manifest swaps)
 
 	mu        sync.Mutex // protects everything below
-	roomCond  *sync.Cond // signalled when a flush frees tail memory
+	roomCond  *sync.Cond // signalled when a flush frees tail memory or a consumer moves on
 	man       *manifest  // the saved manifest
 	parts     []*partRef // live parts, as in man.Parts
 	tail      []Row      // read, not yet flushed; never modified in place
 	tailBytes int64
 	consumed  map[int]int64 // partition → next offset to read
+	turns     consumerTurns // keeps the partitions' consumers level in time
 	readErr   error         // last consumer error, for diagnostics
 }
 
@@ -104,12 +105,18 @@ func (b *bucketIndex) consume(p int) {
 			}
 			b.mu.Lock()
 			b.readErr = err
+			b.turns.idle(p)
+			b.roomCond.Broadcast()
 			b.mu.Unlock()
 			b.ix.opts.Logger.Error("index read", "bucket", b.name, "partition", p, "err", err)
 			sleep(ctx.Done(), time.Second)
 			continue
 		}
 		if len(res.Records) == 0 {
+			b.mu.Lock()
+			b.turns.idle(p)
+			b.roomCond.Broadcast()
+			b.mu.Unlock()
 			continue
 		}
 		rows := make([]Row, len(res.Records))
@@ -118,10 +125,20 @@ func (b *bucketIndex) consume(p int) {
 			rows[i] = Row{Partition: p, Offset: st.Offset, Record: st.Record}
 			size += rowMemory(&st.Record)
 		}
+		lag := res.End - res.Next
 		b.mu.Lock()
+		b.turns.read(p, res.Records[len(res.Records)/2].Record.Time)
+		b.roomCond.Broadcast()
+		for b.turns.ahead(p) && ctx.Err() == nil {
+			b.roomCond.Wait()
+		}
 		b.tail = append(b.tail, rows...)
 		b.tailBytes += size
 		b.consumed[p] = res.Next
+		if lag == 0 {
+			b.turns.idle(p)
+		}
+		b.roomCond.Broadcast()
 		// Flush at half the memory budget, so reading goes on during it.
 		full := len(b.tail) >= b.ix.opts.FlushRows || b.tailBytes >= b.ix.opts.MaxTailBytes/2
 		b.mu.Unlock()

@@ -176,7 +176,7 @@ func (ix *Indexer) openBucket(name string) (*bucketIndex, error) {
 		return nil, fmt.Errorf("index bucket %s: %w", name, err)
 	}
 	b := &bucketIndex{ix: ix, name: name, dir: dir, man: m, partitions: len(info.Partitions),
-		consumed: map[int]int64{}, flushNow: make(chan struct{}, 1)}
+		consumed: map[int]int64{}, flushNow: make(chan struct{}, 1), turns: newConsumerTurns(len(info.Partitions))}
 	b.roomCond = sync.NewCond(&b.mu)
 	for _, e := range m.Parts {
 		p, err := ix.opts.Store.Open(filepath.Join(dir, e.File))

@@ -44,8 +44,12 @@ func (b *bucketIndex) mergeLoop() {
 	}
 }
 
-// pickMerge chooses parts to merge: the smallest parts of the (day,
-// level) with the most parts, when it has at least MergeFanIn.
+// pickMerge chooses parts to merge from the (day, level) with the most
+// parts, when it has at least MergeFanIn: the run of up to
+// maxMergeFanIn parts adjacent in time (ordered by MinTime) with the
+// fewest bytes. Merging neighbours in time keeps parts time-disjoint when
+// the data arrives roughly in time order, so a query over a short range
+// (the last hour) opens few parts and few blocks per stream.
 func pickMerge(parts []*partRef) []*partRef {
 	type key struct {
 		day   int64
@@ -57,19 +61,39 @@ func pickMerge(parts []*partRef) []*partRef {
 		groups[k] = append(groups[k], p)
 	}
 	var best []*partRef
+	var bestKey key
 	for k, g := range groups {
 		if len(g) < MergeFanIn || k.level >= maxLevel {
 			continue
 		}
-		if len(g) > len(best) {
-			best = g
+		// The largest group wins; ties go to the lowest (day, level) so
+		// the choice does not depend on map order.
+		if len(g) > len(best) || len(g) == len(best) && (k.day < bestKey.day || k.day == bestKey.day && k.level < bestKey.level) {
+			best, bestKey = g, k
 		}
 	}
 	if best == nil {
 		return nil
 	}
-	sort.Slice(best, func(i, j int) bool { return best[i].entry.Bytes < best[j].entry.Bytes })
-	return best[:min(len(best), maxMergeFanIn)]
+	sort.Slice(best, func(i, j int) bool {
+		a, b := best[i].entry, best[j].entry
+		if a.MinTime != b.MinTime {
+			return a.MinTime < b.MinTime
+		}
+		return a.File < b.File
+	})
+	n := min(len(best), maxMergeFanIn)
+	start, bestBytes := 0, int64(-1)
+	for i := 0; i+n <= len(best); i++ {
+		var bytes int64
+		for _, p := range best[i : i+n] {
+			bytes += p.entry.Bytes
+		}
+		if bestBytes < 0 || bytes < bestBytes {
+			start, bestBytes = i, bytes
+		}
+	}
+	return best[start : start+n]
 }
 
 // mergeOnce performs one merge if the policy asks for one. The merge runs
