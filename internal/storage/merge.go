@@ -18,6 +18,12 @@ import (
 // part whose ranges are all inside another part's is a merged-away input
 // and can be deleted.
 //
+// A large input block whose rows all come before every row the other
+// inputs have left of its stream (inputs adjacent in time, the indexer's
+// usual case) is copied as it is, bytes and filter, after checking its
+// checksums: merging such parts costs reads and writes, not re-encoding.
+// Other rows are decoded and encoded again in merged blocks.
+//
 // Memory: the rows are streamed block by block: at most one decoded block
 // per input plus the block being built (each at most about BlockBytes of
 // raw data), the inputs' indexes and the output's index.
@@ -76,33 +82,74 @@ type merger struct {
 	curs  []cursor
 }
 
-// cursor walks one input's blocks of the stream being merged.
+// cursor walks one input's blocks of the stream being merged. Between
+// blocks it is "at" the next block without having read it: its time is
+// then that block's MinTime (the time of its first row, exactly) and its
+// position the block's MinPos (a lower bound, only for ties), so that a
+// block the merge copies whole is never decoded.
 type cursor struct {
 	p        *Part
-	blk      *Block
+	blk      *Block // nil: at block idx, not read yet
 	row      int
-	nextBlk  int // next block number to read
+	idx      int // current block
 	endBlk   int // one past the stream's last block
 	pos      Position
 	time     int64
 	finished bool
 }
 
-func (c *cursor) load() error {
-	for c.blk == nil || c.row >= c.blk.Len() {
-		if c.nextBlk >= c.endBlk {
-			c.finished, c.blk = true, nil
-			return nil
-		}
-		blk, err := c.p.ReadBlock(c.nextBlk, nil)
-		if err != nil {
-			return fmt.Errorf("read block %d of %s: %w", c.nextBlk, c.p.path, err)
-		}
-		c.nextBlk++
-		c.blk, c.row = blk, 0
+// at places the cursor at the start of block idx without reading it.
+func (c *cursor) at(idx int) {
+	c.blk, c.row, c.idx = nil, 0, idx
+	if idx >= c.endBlk {
+		c.finished = true
+		return
+	}
+	e := &c.p.blocks[idx]
+	c.time, c.pos = e.MinTime, e.MinPos
+}
+
+// read decodes the current block and takes its first row's key.
+func (c *cursor) read() error {
+	blk, err := c.p.ReadBlock(c.idx, nil)
+	if err != nil {
+		return fmt.Errorf("read block %d of %s: %w", c.idx, c.p.path, err)
+	}
+	c.blk = blk
+	c.time, c.pos = blk.Time(0), blk.Position(0)
+	return nil
+}
+
+// step moves past the current row.
+func (c *cursor) step() {
+	c.row++
+	if c.row >= c.blk.Len() {
+		c.at(c.idx + 1)
+		return
 	}
 	c.time, c.pos = c.blk.Time(c.row), c.blk.Position(c.row)
-	return nil
+}
+
+// copyable reports whether cursor i's next block, not read yet, can go to
+// the output as it is: it is large (so keeping it does not leave small
+// blocks behind), every row of it comes before every row the other
+// inputs have left (so copying keeps the stream's order), and the block
+// being built is empty or large enough to be written on its own.
+func (m *merger) copyable(i, building int) bool {
+	c := &m.curs[i]
+	e := &c.p.blocks[c.idx]
+	if e.Rows < m.opts.BlockRows/2 && e.RawBytes < int64(m.opts.BlockBytes/2) {
+		return false
+	}
+	if building > 0 && building < m.opts.BlockRows/4 {
+		return false
+	}
+	for j := range m.curs {
+		if o := &m.curs[j]; j != i && !o.finished && o.time <= e.MaxTime {
+			return false
+		}
+	}
+	return true
 }
 
 func (m *merger) mergeStream(g int, s *Stream) error {
@@ -115,10 +162,8 @@ func (m *merger) mergeStream(g int, s *Stream) error {
 		}
 		m.next[i] = end
 		if end > start {
-			c := cursor{p: p, nextBlk: start, endBlk: end}
-			if err := c.load(); err != nil {
-				return err
-			}
+			c := cursor{p: p, endBlk: end}
+			c.at(start)
 			m.curs = append(m.curs, c)
 		}
 	}
@@ -141,6 +186,24 @@ func (m *merger) mergeStream(g int, s *Stream) error {
 			break
 		}
 		c := &m.curs[best]
+		if c.blk == nil {
+			if m.copyable(best, b.rows()) {
+				var err error
+				if b, err = m.pw.writeBlock(b, g); err != nil {
+					return err
+				}
+				if err := m.pw.copyBlock(c.p, c.idx, g); err != nil {
+					return err
+				}
+				c.at(c.idx + 1)
+				continue
+			}
+			// Read it, then choose again with its first row's exact key.
+			if err := c.read(); err != nil {
+				return err
+			}
+			continue
+		}
 		blk, r := c.blk, c.row
 		if b.rows() > 0 && c.time == lastTime && c.pos == last {
 			return errors.New("two inputs hold the same row")
@@ -162,10 +225,7 @@ func (m *merger) mergeStream(g int, s *Stream) error {
 			b.setField(col.name, col.Value(r))
 		}
 		last, lastTime = c.pos, c.time
-		c.row++
-		if err := c.load(); err != nil {
-			return err
-		}
+		c.step()
 	}
 	nb, err := m.pw.writeBlock(b, g)
 	m.b = nb // the writer owns b now

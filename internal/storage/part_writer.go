@@ -222,28 +222,33 @@ func createPartWriter(fsys vfs.FS, path string, streams []Stream, opts WriteOpti
 	return pw, nil
 }
 
-// writeBlock encodes and writes the rows of b (sorted, one stream).
+// writeEncoded writes an encoded (or copied) block and adds its entry.
 func (pw *partWriter) writeEncoded(j *encodeJob) error {
-	b := j.b
-	n := b.rows()
 	data, hdrLen, filter, fields := j.data, j.hdrLen, j.filter, j.names
 	e := blockEntry{off: pw.off, hdrLen: hdrLen, dataLen: len(data),
 		filterOff: pw.foff, filterLen: len(filter), filterCRC: crc(filter)}
-	e.Stream = j.stream
-	e.Rows = n
-	e.MinTime, e.MaxTime = b.times[0], b.times[n-1]
-	e.MinPos = Position{int(b.parts[0]), b.offs[0]}
-	e.MaxPos = e.MinPos
-	for i := 1; i < n; i++ {
-		p := Position{int(b.parts[i]), b.offs[i]}
-		if p.Compare(e.MinPos) < 0 {
-			e.MinPos = p
+	if j.copied != nil {
+		m := j.copied
+		e.Rows, e.MinTime, e.MaxTime, e.MinPos, e.MaxPos, e.RawBytes = m.Rows, m.MinTime, m.MaxTime, m.MinPos, m.MaxPos, m.RawBytes
+	} else {
+		b := j.b
+		n := b.rows()
+		e.Rows = n
+		e.MinTime, e.MaxTime = b.times[0], b.times[n-1]
+		e.MinPos = Position{int(b.parts[0]), b.offs[0]}
+		e.MaxPos = e.MinPos
+		for i := 1; i < n; i++ {
+			p := Position{int(b.parts[i]), b.offs[i]}
+			if p.Compare(e.MinPos) < 0 {
+				e.MinPos = p
+			}
+			if p.Compare(e.MaxPos) > 0 {
+				e.MaxPos = p
+			}
 		}
-		if p.Compare(e.MaxPos) > 0 {
-			e.MaxPos = p
-		}
+		e.RawBytes = int64(b.raw)
 	}
-	e.RawBytes = int64(b.raw)
+	e.Stream = j.stream
 	e.Fields = fields
 	if _, err := pw.w.Write(data); err != nil {
 		return fmt.Errorf("write %s: %w", pw.tmp, err)
@@ -254,7 +259,7 @@ func (pw *partWriter) writeEncoded(j *encodeJob) error {
 	pw.off += int64(len(data))
 	pw.foff += int64(len(filter))
 	pw.ix.blocks = append(pw.ix.blocks, e)
-	pw.rows += int64(n)
+	pw.rows += int64(e.Rows)
 	pw.minT, pw.maxT = min(pw.minT, e.MinTime), max(pw.maxT, e.MaxTime)
 	return nil
 }

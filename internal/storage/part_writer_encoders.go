@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"fmt"
 	"runtime"
 	"sync"
 
@@ -20,9 +21,11 @@ type encoders struct {
 }
 
 // encodeJob is one block: the builder (owned by the job until written)
-// and, once done is closed, its encoding.
+// and, once done is closed, its encoding; or a block copied from another
+// part (b nil, copied its entry there).
 type encodeJob struct {
 	b      *blockBuilder
+	copied *BlockMeta
 	stream int
 	fields []model.Field // the stream's fields, for the filter
 	done   chan struct{}
@@ -125,7 +128,50 @@ func (pw *partWriter) writeHead() error {
 	pw.pending[0] = nil
 	pw.pending = pw.pending[1:]
 	err := pw.writeEncoded(j)
-	j.b.reset()
-	pw.free = append(pw.free, j.b)
+	if j.b != nil {
+		j.b.reset()
+		pw.free = append(pw.free, j.b)
+	}
 	return err
+}
+
+// copyBlock queues block i of part p, unchanged, as the next block of
+// stream: its bytes and filter are read and checked against their
+// checksums (damage is reported, never copied).
+func (pw *partWriter) copyBlock(p *Part, i, stream int) error {
+	e := &p.blocks[i]
+	section := fmt.Sprintf("block %d", i)
+	data, err := p.readAt(section, e.off, e.dataLen)
+	if err != nil {
+		return fmt.Errorf("copy block %d of %s: %w", i, p.path, err)
+	}
+	cols, err := parseBlockHeader(data[:e.hdrLen], e.off+int64(e.hdrLen), e.dataLen-e.hdrLen, true)
+	if err != nil {
+		return p.corrupt(section, e.off, err)
+	}
+	for k := range cols {
+		c := &cols[k]
+		from := c.start - e.off
+		if crc(data[from:from+int64(c.len)]) != c.crc {
+			return p.corrupt(fmt.Sprintf("%s column %s", section, colName(c)), c.start, dataErrorf("crc mismatch"))
+		}
+	}
+	filter, err := p.readAt(fmt.Sprintf("filter %d", i), p.filtersOff+e.filterOff, e.filterLen)
+	if err != nil {
+		return fmt.Errorf("copy filter %d of %s: %w", i, p.path, err)
+	}
+	if crc(filter) != e.filterCRC {
+		return p.corrupt(fmt.Sprintf("filter %d", i), p.filtersOff+e.filterOff, dataErrorf("crc mismatch"))
+	}
+	// Keep at most cap(jobs) blocks in flight, as writeBlock does.
+	if pw.started {
+		if err := pw.drain(cap(pw.jobs) - 1); err != nil {
+			return err
+		}
+	}
+	j := &encodeJob{copied: &e.BlockMeta, stream: stream, data: data, hdrLen: e.hdrLen, filter: filter,
+		names: e.Fields, done: make(chan struct{})}
+	close(j.done)
+	pw.pending = append(pw.pending, j)
+	return pw.writeDone()
 }
