@@ -71,8 +71,9 @@ func (ix *Indexer) Snapshot(bucket string) (*Snapshot, error) {
 		return nil, fmt.Errorf("snapshot of bucket %q: %w", bucket, err)
 	}
 	for _, pi := range info.Partitions {
-		if from, ok := consumed[pi.Partition]; ok && from < pi.End {
-			s.Pending = append(s.Pending, PendingRange{Partition: pi.Partition, From: from, To: pi.End})
+		// Records below Start are gone (retention): not pending.
+		if from, ok := consumed[pi.Partition]; ok && max(from, pi.Start) < pi.End {
+			s.Pending = append(s.Pending, PendingRange{Partition: pi.Partition, From: max(from, pi.Start), To: pi.End})
 		}
 	}
 	return s, nil

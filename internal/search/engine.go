@@ -161,7 +161,7 @@ func (s *source) Next(ctx context.Context) ([]query.Row, error) {
 			if s.work == nil {
 				s.work = s.rowWork
 			}
-			s.pipe = newBlockPipeline(ctx, snap, s.plan, s.work, &s.seq)
+			s.pipe = newBlockPipeline(ctx, snap, s.plan, s.e.filters, s.work, &s.seq)
 		}
 		rows, done, err := s.step(ctx)
 		if err != nil {
@@ -270,7 +270,7 @@ func (s *source) rowWork(ctx context.Context, t *blockTask) {
 		t.rows, t.err = s.pendingRows(ctx, t.pend)
 		return
 	}
-	blk, err := readCandidate(t, s.plan, s.e.filters, s.columns)
+	blk, err := readCandidate(t, s.columns)
 	if err != nil || blk == nil {
 		t.err = err
 		return

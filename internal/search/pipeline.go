@@ -44,14 +44,20 @@ type blockPipeline struct {
 	wg      sync.WaitGroup
 	pending []*blockTask // in flight, in snapshot order
 
-	// The generator walks the snapshot's parts and blocks in order.
-	snap *indexer.Snapshot
-	plan *plan
-	pi   int    // next part
-	bl   int    // next block of that part
-	ri   int    // next pending range, once the parts are done
-	ro   int64  // next offset in it, -1 before its start
-	seq  *int64 // the query's block counter
+	// The generator walks the snapshot's parts and blocks in order,
+	// skipping the blocks the plan rules out (prune) without a task.
+	snap    *indexer.Snapshot
+	plan    *plan
+	filters *storage.FilterCache
+	pi      int    // next part
+	bl      int    // next block of that part
+	ri      int    // next pending range, once the parts are done
+	ro      int64  // next offset in it, -1 before its start
+	seq     *int64 // the query's block counter
+	// The current part's streams that the plan's stream filters accept
+	// (nil: every stream), and its bloom filters once needed.
+	streamOK    []bool
+	partFilters []*storage.Filter
 }
 
 // pendingChunk is how many records of the commit log one task reads for
@@ -62,10 +68,11 @@ const pendingChunk = 4096
 // with: every core.
 func pipelineWorkers() int { return max(runtime.GOMAXPROCS(0), 1) }
 
-func newBlockPipeline(ctx context.Context, snap *indexer.Snapshot, p *plan, work blockWork, seq *int64) *blockPipeline {
+func newBlockPipeline(ctx context.Context, snap *indexer.Snapshot, p *plan, filters *storage.FilterCache, work blockWork, seq *int64) *blockPipeline {
 	ctx, cancel := context.WithCancel(ctx)
 	w := pipelineWorkers()
-	bp := &blockPipeline{ctx: ctx, cancel: cancel, work: work, tasks: make(chan *blockTask, 2*w), snap: snap, plan: p, seq: seq, ro: -1}
+	bp := &blockPipeline{ctx: ctx, cancel: cancel, work: work, tasks: make(chan *blockTask, 2*w), snap: snap, plan: p,
+		filters: filters, seq: seq, ro: -1}
 	for range w {
 		bp.wg.Add(1)
 		go bp.worker()
@@ -76,9 +83,11 @@ func newBlockPipeline(ctx context.Context, snap *indexer.Snapshot, p *plan, work
 func (bp *blockPipeline) worker() {
 	defer bp.wg.Done()
 	for t := range bp.tasks {
-		if err := bp.ctx.Err(); err != nil {
-			t.err = err
-		} else {
+		switch {
+		case t.err != nil: // failed in prune
+		case bp.ctx.Err() != nil:
+			t.err = bp.ctx.Err()
+		default:
 			bp.work(bp.ctx, t)
 		}
 		close(t.done)
@@ -93,22 +102,32 @@ func (bp *blockPipeline) close() {
 }
 
 // nextTask returns the next candidate block of the snapshot in order, nil
-// after the last. Parts outside the query's time range are skipped whole.
+// after the last. Parts outside the query's time range are skipped whole,
+// blocks the plan rules out one by one (a task costs more than checking
+// a block's metadata and bloom filter).
 func (bp *blockPipeline) nextTask() *blockTask {
 	for bp.pi < len(bp.snap.Parts) {
 		sp := bp.snap.Parts[bp.pi]
 		part := sp.Part.(*storage.Part)
-		if bp.bl == 0 && !bp.plan.timeOverlaps(sp.MinTime, sp.MaxTime) {
-			bp.pi++
-			continue
+		if bp.bl == 0 {
+			if !bp.plan.timeOverlaps(sp.MinTime, sp.MaxTime) {
+				bp.pi++
+				continue
+			}
+			bp.enterPart(part)
 		}
 		if bp.bl >= len(part.Blocks()) {
 			bp.pi, bp.bl = bp.pi+1, 0
 			continue
 		}
+		i := bp.bl
 		bp.bl++
+		ok, err := bp.prune(part, i)
+		if err == nil && !ok {
+			continue
+		}
 		*bp.seq++
-		return &blockTask{part: part, idx: bp.bl - 1, seq: *bp.seq, done: make(chan struct{})}
+		return &blockTask{part: part, idx: i, seq: *bp.seq, done: make(chan struct{}), err: err}
 	}
 	// Then the records the indexer has not read yet, in chunks.
 	for bp.ri < len(bp.snap.Pending) {
@@ -176,17 +195,46 @@ func (bp *blockPipeline) next() (*blockTask, error) {
 	return t, t.err
 }
 
-// readCandidate checks a task's block against the plan (time, stream,
-// bloom filters) and reads it with columns; nil when it cannot match.
-func readCandidate(t *blockTask, p *plan, filters *storage.FilterCache, columns []string) (*storage.Block, error) {
-	metas := t.part.Blocks()
-	ok, err := p.blockMayMatch(&metas[t.idx], func() (*storage.Filter, error) { return filters.Filter(t.part, t.idx) })
+// enterPart prepares the checks of a part's blocks: which of its streams
+// the plan's stream filters accept (once per stream, not per block).
+func (bp *blockPipeline) enterPart(part *storage.Part) {
+	bp.partFilters, bp.streamOK = nil, nil
+	if len(bp.plan.streams) == 0 {
+		return
+	}
+	streams := part.Streams()
+	bp.streamOK = make([]bool, len(streams))
+	for i := range streams {
+		bp.streamOK[i] = bp.plan.streamMatches(streams[i].Fields)
+	}
+}
+
+// prune reports whether block i of part may hold matching rows: its
+// time range, stream and, when the query needs tokens, bloom filter.
+func (bp *blockPipeline) prune(part *storage.Part, i int) (bool, error) {
+	m := &part.Blocks()[i]
+	if bp.streamOK != nil && !bp.streamOK[m.Stream] {
+		return false, nil
+	}
+	ok, err := bp.plan.blockMayMatch(m, func() (*storage.Filter, error) {
+		if bp.partFilters == nil {
+			fs, err := bp.filters.Filters(part)
+			if err != nil {
+				return nil, err
+			}
+			bp.partFilters = fs
+		}
+		return bp.partFilters[i], nil
+	})
 	if err != nil {
-		return nil, fmt.Errorf("read filter of block %d of %s: %w", t.idx, t.part.Path(), err)
+		return false, fmt.Errorf("read filter of block %d of %s: %w", i, part.Path(), err)
 	}
-	if !ok {
-		return nil, nil
-	}
+	return ok, nil
+}
+
+// readCandidate reads a task's block (one prune let through) with
+// columns.
+func readCandidate(t *blockTask, columns []string) (*storage.Block, error) {
 	blk, err := t.part.ReadBlock(t.idx, columns)
 	if err != nil {
 		return nil, fmt.Errorf("read block %d of %s: %w", t.idx, t.part.Path(), err)

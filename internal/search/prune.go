@@ -50,10 +50,11 @@ func (p *plan) streamMatches(fields []model.Field) bool {
 	return true
 }
 
-// blockMayMatch checks a block's metadata and, when the query needs
-// tokens, its bloom filter (loaded through filter only then).
+// blockMayMatch checks a block's time range, fields and, when the query
+// needs tokens, its bloom filter (loaded through filter only then). The
+// stream filters are the caller's to check (once per stream).
 func (p *plan) blockMayMatch(m *storage.BlockMeta, filter func() (*storage.Filter, error)) (bool, error) {
-	if !p.timeOverlaps(m.MinTime, m.MaxTime) || !p.streamMatches(m.StreamFields) {
+	if !p.timeOverlaps(m.MinTime, m.MaxTime) {
 		return false, nil
 	}
 	var bloomFields []string

@@ -41,6 +41,19 @@ func NewFilterCache(limit int64) *FilterCache {
 // Filter returns block i's filter of p, reading all of p's filters on a
 // miss (one read).
 func (c *FilterCache) Filter(p *Part, i int) (*Filter, error) {
+	filters, err := c.Filters(p)
+	if err != nil {
+		return nil, err
+	}
+	if i < 0 || i >= len(filters) {
+		return nil, fmt.Errorf("read filter %d of %s: no such block", i, p.path)
+	}
+	return filters[i], nil
+}
+
+// Filters returns every block's filter of p (filters[i] is block i's),
+// reading them on a miss (one read). Shared: do not modify.
+func (c *FilterCache) Filters(p *Part) ([]*Filter, error) {
 	c.mu.Lock()
 	el := c.byPart[p]
 	if el == nil {
@@ -72,10 +85,7 @@ func (c *FilterCache) Filter(p *Part, i int) (*Filter, error) {
 	if fs.err != nil {
 		return nil, fs.err
 	}
-	if i < 0 || i >= len(fs.filters) {
-		return nil, fmt.Errorf("read filter %d of %s: no such block", i, p.path)
-	}
-	return fs.filters[i], nil
+	return fs.filters, nil
 }
 
 // drop removes a failed entry (the next use reads again).
