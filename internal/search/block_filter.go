@@ -145,21 +145,15 @@ func (bf *blockFilter) leaf(f query.Filter, field string, mask []bool) {
 			clearByTemplate(pat, terms, mask)
 		}
 	}
-	if vals, idx, isDict := col.Dict(); isDict && idx != nil {
-		verdict := make([]int8, len(vals)) // 0 unknown, 1 match, -1 no
-		for i := range mask {
-			if !mask[i] {
-				continue
+	if vals, idx, isDict := col.Dict(); isDict && idx != nil && len(vals) <= 256 {
+		// Decide each dictionary value once, then every row by its code.
+		var keep [256]byte
+		for k, v := range vals {
+			if one(v) {
+				keep[k] = 1
 			}
-			k := idx[i]
-			if verdict[k] == 0 {
-				verdict[k] = -1
-				if one(vals[k]) {
-					verdict[k] = 1
-				}
-			}
-			mask[i] = verdict[k] == 1
 		}
+		keepCodes(mask, idx, &keep)
 		return
 	}
 	for i := range mask {

@@ -287,9 +287,7 @@ func (s *source) blockRows(blk *storage.Block, dst []query.Row) ([]query.Row, er
 	meta := blk.Meta()
 	stream := blockStream(blk)
 	mask := make([]bool, blk.Len())
-	for i := range mask {
-		mask[i] = true
-	}
+	setAll(mask)
 	exact := evalBlock(s.filter, blk, stream, mask)
 	cols := blk.Columns()
 	msgCol := blk.Column(storage.MsgField) // nil when not decoded or absent

@@ -291,9 +291,7 @@ func (c *countSource) blockWork(ctx context.Context, t *blockTask) {
 func (c *countSource) block(blk *storage.Block, seq int64, sc *countScratch) ([]query.Row, error) {
 	n := blk.Len()
 	sc.mask = resize(sc.mask, n)
-	for i := range sc.mask {
-		sc.mask[i] = true
-	}
+	setAll(sc.mask)
 	stream := blockStream(blk)
 	if !evalBlock(c.src.filter, blk, stream, sc.mask) {
 		return c.src.blockRows(blk, nil)
@@ -311,6 +309,28 @@ func (c *countSource) block(blk *storage.Block, seq int64, sc *countScratch) ([]
 			return c.src.blockRows(blk, nil) // too many combinations for one block
 		}
 		slots = lo
+	}
+	if slots == 1 {
+		// One group for the whole block (no by-fields, or stream fields):
+		// count the mask.
+		cnt, first := countSet(sc.mask)
+		if err := blk.Err(); err != nil {
+			return nil, err
+		}
+		if cnt == 0 {
+			return nil, nil
+		}
+		key := sc.key[:0]
+		for i := range fields {
+			if fields[i].start != nil {
+				key = appendTimeKey(key, fields[i].start(0))
+			} else {
+				key = appendValueKey(key, fields[i].value(0))
+			}
+		}
+		sc.key = key
+		sc.table.add(key, uint64(cnt), groupPos{seq, int32(first)})
+		return nil, c.check(sc.table)
 	}
 	// Count per combined code; remember where each group first appears.
 	flat := slots <= uint64(4*n+64)
