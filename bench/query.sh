@@ -87,7 +87,7 @@ kill -INT $lb; wait $lb || true
 
 if [[ -n ${PEER_BIN:-} ]]; then
   rm -rf "$WORK/peer-data"
-  "$PEER_BIN" -httpListenAddr="$PEER_ADDR" -storageDataPath="$WORK/peer-data" -retentionPeriod=100y -futureRetention=100y >"$WORK/peer.log" 2>&1 &
+  env -u GOGC "$PEER_BIN" -httpListenAddr="$PEER_ADDR" -storageDataPath="$WORK/peer-data" -retentionPeriod=100y -futureRetention=100y >"$WORK/peer.log" 2>&1 &
   peer=$!
   wait_http "http://$PEER_ADDR/health"
   load peer $peer "$PEER_ADDR" "http://$PEER_ADDR/insert/jsonline?_stream_fields=service,host&_time_field=_time&_msg_field=_msg" "$WORK/peer-data"
