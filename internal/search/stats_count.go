@@ -275,13 +275,17 @@ func (c *countSource) blockWork(ctx context.Context, t *blockTask) {
 		c.pendingWork(ctx, t)
 		return
 	}
+	sc := c.scratch.Get().(*countScratch)
+	defer c.scratch.Put(sc)
+	if done, err := c.countFromMeta(t, sc); done || err != nil {
+		t.err = err
+		return
+	}
 	blk, err := readCandidate(t, c.src.columns)
 	if err != nil || blk == nil {
 		t.err = err
 		return
 	}
-	sc := c.scratch.Get().(*countScratch)
-	defer c.scratch.Put(sc)
 	t.rows, t.err = c.block(blk, t.seq, sc)
 }
 

@@ -166,7 +166,7 @@ type encodedColumn struct {
 	enc      Encoding
 	start    int      // payload offset in blockEncoder.data
 	end      int      //
-	distinct []string // EncConst, EncDict: the distinct values
+	distinct []string // EncConst, EncDictCounts: the distinct values
 	refs     []string // EncPattern: referenced columns
 	values   []string
 }
@@ -178,7 +178,7 @@ func (e *colEncoder) appendColumn(dst []byte, values []string, isMsg bool, cands
 	case st.distinct == 1:
 		return e.appendConst(dst, values[0]), EncConst, slices.Clone(e.dict), nil
 	case st.distinct <= maxDictSize && (2*st.distinct <= st.n || !st.isInt && !st.isHex && !isMsg):
-		return e.appendDict(dst, values), EncDict, slices.Clone(e.dict), nil
+		return e.appendDict(dst, values), EncDictCounts, slices.Clone(e.dict), nil
 	case st.isInt:
 		return e.appendInt(dst, values, &st), EncInt, nil, nil
 	case st.isHex:

@@ -23,6 +23,10 @@ const (
 	EncHex Encoding = 5
 	// EncPattern: message templates plus typed variables.
 	EncPattern Encoding = 6
+	// EncDictCounts: EncDict plus each value's row count, so a count
+	// filtered on the column needs no row (Part.DictCounts). It decodes
+	// to a dictionary column (Column.Encoding reports EncDict).
+	EncDictCounts Encoding = 7
 )
 
 func (e Encoding) String() string {
@@ -39,6 +43,8 @@ func (e Encoding) String() string {
 		return "hex"
 	case EncPattern:
 		return "pattern"
+	case EncDictCounts:
+		return "dict+counts"
 	}
 	return fmt.Sprintf("encoding(%d)", uint8(e))
 }

@@ -433,7 +433,9 @@ func decodeValues(d *decoder, enc Encoding, n, limit int, lookup func(string) *C
 	case EncConst:
 		col = decodeConst(d, n, limit)
 	case EncDict:
-		col = decodeDict(d, n, limit)
+		col = decodeDict(d, n, limit, false)
+	case EncDictCounts:
+		col = decodeDict(d, n, limit, true)
 	case EncStrings:
 		col = decodeStrings(d, n, limit)
 	case EncInt:
