@@ -63,15 +63,7 @@ func TestMergeCopiesBlocksOfPartsAdjacentInTime(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			m, err := OpenPart(fsys, "/merged.part")
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer m.Close()
-			want := canonical(all)
-			rowsEqual(t, readAll(t, m), want)
-			checkInfo(t, m, info, want)
-			checkFilters(t, m)
+			m := checkMerged(t, fsys, info, all)
 			copied := copiedBlocks(t, m, parts)
 			switch {
 			case tc.copies && copied < len(m.blocks)/2:

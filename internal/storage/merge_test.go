@@ -43,6 +43,22 @@ func openParts(t testing.TB, fsys *memFS, batches [][]Row, meta PartMeta, opts W
 	return parts
 }
 
+// checkMerged opens the part a merge wrote at /merged.part and checks that
+// it holds exactly the rows all, with matching info and filters.
+func checkMerged(t *testing.T, fsys *memFS, info PartInfo, all []Row) *Part {
+	t.Helper()
+	m, err := OpenPart(fsys, "/merged.part")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	want := canonical(all)
+	rowsEqual(t, readAll(t, m), want)
+	checkInfo(t, m, info, want)
+	checkFilters(t, m)
+	return m
+}
+
 func TestMerge(t *testing.T) {
 	all := genRows(11, 6000, 9)
 	// Streams that appear in one input only, and fields that differ.
@@ -71,15 +87,7 @@ func TestMerge(t *testing.T) {
 			if info.Level != 2 || info.Bucket != "b" || info.Day != 3 {
 				t.Fatalf("merged meta %+v", info.PartMeta)
 			}
-			m, err := OpenPart(fsys, "/merged.part")
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer m.Close()
-			want := canonical(all)
-			rowsEqual(t, readAll(t, m), want)
-			checkInfo(t, m, info, want)
-			checkFilters(t, m)
+			m := checkMerged(t, fsys, info, all)
 			var lists [][]OffsetRange
 			for _, p := range parts {
 				lists = append(lists, p.Info().Ranges)
