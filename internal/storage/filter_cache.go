@@ -102,15 +102,17 @@ func (c *FilterCache) drop(el *list.Element) {
 // evictLocked drops least recently used sets until the cache fits, never
 // keep itself.
 func (c *FilterCache) evictLocked(keep *list.Element) {
-	for c.used > c.limit {
-		el := c.lru.Back()
-		if el == nil || el == keep {
-			return
+	// keep may be anywhere in the list (other parts were used while it
+	// loaded): skip it, not stop at it.
+	for el := c.lru.Back(); el != nil && c.used > c.limit; {
+		prev := el.Prev()
+		if el != keep {
+			fs := el.Value.(*filterSet)
+			c.lru.Remove(el)
+			delete(c.byPart, fs.part)
+			c.used -= fs.bytes
 		}
-		fs := el.Value.(*filterSet)
-		c.lru.Remove(el)
-		delete(c.byPart, fs.part)
-		c.used -= fs.bytes
+		el = prev
 	}
 }
 
