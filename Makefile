@@ -28,7 +28,7 @@ unit:
 	$(GO) test -count=1 -timeout 15m ./...
 
 race:
-	$(GO) test -count=1 -race -timeout 15m ./internal/commitlog/ ./internal/server/ ./internal/ingest/syslog/ ./internal/ship/
+	$(GO) test -count=1 -race -timeout 15m ./internal/commitlog/ ./internal/server/ ./internal/ingest/syslog/ ./internal/ship/ ./internal/indexer/ ./internal/search/
 
 fuzz-short:
 	@FUZZTIME=$(FUZZTIME) scripts/fuzz-short.sh
