@@ -161,7 +161,29 @@ func (s *server) start(t testing.TB) {
 	t.Helper()
 	s.startProcess(t)
 	s.waitReady(t)
+	s.waitSearch(t)
 	s.log.printf("[%d] ready\n", s.gen)
+}
+
+// waitSearch waits until queries stop answering 503: /readyz turns ready
+// once the commit log is open (ingest), the query routes once the index
+// is open too.
+func (s *server) waitSearch(t testing.TB) {
+	t.Helper()
+	deadline := time.Now().Add(readyTimeout)
+	for {
+		resp, err := s.do(context.Background(), http.MethodGet, "/select/logsql/query", url.Values{"query": {"*"}, "limit": {"1"}}, nil, nil)
+		if err == nil && resp.status != http.StatusServiceUnavailable {
+			return
+		}
+		if !s.running() {
+			t.Fatalf("logbucket exited while waiting for its index to open: %s", exitString(s.exitErr()))
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("queries still answered 503 after %v", readyTimeout)
+		}
+		time.Sleep(pollInterval)
+	}
 }
 
 // startProcess starts a new process and waits only until it logs that it
