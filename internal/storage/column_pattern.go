@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/binary"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 )
@@ -319,34 +320,33 @@ type patternData struct {
 }
 
 // countCodes scans template t: the number of each kind of variable code
-// and the bytes of literal text.
+// and the bytes of literal text. Each code is counted with strings.Count,
+// which the runtime vectorises: a template is mostly literal text, and
+// this runs over every template of a block whenever one of its messages
+// is built.
 func countCodes(t string, nrefs int, tp *template) error {
-	for i := 0; i < len(t); i++ {
-		// Skip 8 bytes at a time while none is a code byte (>= 0xF8).
-		for i+8 <= len(t) && !hasCodeByte(le64(t, i)) {
-			i += 8
-		}
-		if i >= len(t) {
-			break
-		}
-		c := t[i]
-		switch {
-		case c < patternFirstCode:
+	tp.ints = strings.Count(t, codeStrings[0])
+	tp.strs = strings.Count(t, codeStrings[1])
+	codes := tp.ints + tp.strs
+	for r := range codeStrings[2:] {
+		k := strings.Count(t, codeStrings[2+r])
+		if k == 0 {
 			continue
-		case c == codeInt:
-			tp.ints++
-		case c == codeStr:
-			tp.strs++
-		case c >= codeRef0 && int(c-codeRef0) < nrefs:
-			tp.refs[c-codeRef0]++
-		default:
-			return dataErrorf("template code %#x with %d references", c, nrefs)
 		}
-		tp.litLen--
+		if r >= nrefs {
+			return dataErrorf("template code %#x with %d references", codeRef0+r, nrefs)
+		}
+		tp.refs[r] = k
+		codes += k
 	}
-	tp.litLen += len(t)
+	tp.litLen = len(t) - codes
 	return nil
 }
+
+// codeStrings are the one-byte strings of every byte >= 0xF8: the
+// integer and string codes, then references 0..3, then two bytes no
+// template may hold.
+var codeStrings = [8]string{"\xf8", "\xf9", "\xfa", "\xfb", "\xfc", "\xfd", "\xfe", "\xff"}
 
 // hasCodeByte reports whether any byte of the 8 in x is >= 0xF8.
 func hasCodeByte(x uint64) bool {

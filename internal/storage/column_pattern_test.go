@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -126,5 +127,49 @@ func TestReadPlanesNeverReusesThePayload(t *testing.T) {
 	}
 	if !bytes.Equal(first, kept) {
 		t.Fatal("decoding the second sequence overwrote the first one's payload")
+	}
+}
+
+// countCodes agrees with a byte-by-byte count on random templates, and
+// refuses a reference code beyond the column's references.
+func TestCountCodesMatchesByteScan(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for range 2000 {
+		b := make([]byte, r.IntN(300))
+		for i := range b {
+			switch r.IntN(10) {
+			case 0:
+				b[i] = byte(0xF8 + r.IntN(8)) // a code, or 0xFE/0xFF
+			case 1:
+				b[i] = byte(0x80 + r.IntN(0x78)) // UTF-8 continuation and lead bytes
+			default:
+				b[i] = byte(' ' + r.IntN(95))
+			}
+		}
+		nrefs := r.IntN(maxRefs + 1)
+		var want template
+		wantErr := false
+		for _, c := range b {
+			switch {
+			case c < patternFirstCode:
+				want.litLen++
+			case c == codeInt:
+				want.ints++
+			case c == codeStr:
+				want.strs++
+			case int(c-codeRef0) < nrefs:
+				want.refs[c-codeRef0]++
+			default:
+				wantErr = true
+			}
+		}
+		var got template
+		err := countCodes(string(b), nrefs, &got)
+		if (err != nil) != wantErr {
+			t.Fatalf("%q with %d refs: error %v, want error %v", b, nrefs, err, wantErr)
+		}
+		if !wantErr && got != want {
+			t.Fatalf("%q with %d refs: %+v, want %+v", b, nrefs, got, want)
+		}
 	}
 }
