@@ -119,7 +119,10 @@ func FuzzSegmentRecovery(f *testing.F) {
 		f.Add(seg, true, false)
 	}
 	f.Fuzz(func(t *testing.T, data []byte, whole, resealed bool) {
-		content := data
+		// A copy: reseal writes into it, and the fuzzing engine's input
+		// must stay as it was (the engine reuses it for the next inputs and
+		// records it when this one fails).
+		content := bytes.Clone(data)
 		if !whole {
 			content = append(segmentHeader(0), data...)
 		}
