@@ -4,12 +4,12 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"fmt"
-	"strings"
 	"testing"
 
 	"go.uber.org/goleak"
 
 	"github.com/logbucket/logbucket/internal/ingest"
+	"github.com/logbucket/logbucket/internal/ingest/ingesttest"
 	"github.com/logbucket/logbucket/internal/model"
 )
 
@@ -54,20 +54,7 @@ func decodeTest(t *testing.T, body string, cfg Config) *Batch {
 
 // renderRecord gives a record a compact comparable form.
 func renderRecord(r model.Record) string {
-	var b strings.Builder
-	if r.Time != testNow {
-		fmt.Fprintf(&b, "time=%d ", r.Time)
-	}
-	if r.Msg != "" {
-		fmt.Fprintf(&b, "msg=%q ", r.Msg)
-	}
-	for _, f := range r.Stream {
-		fmt.Fprintf(&b, "stream:%s=%q ", f.Name, f.Value)
-	}
-	for _, f := range r.Fields {
-		fmt.Fprintf(&b, "%s=%q ", f.Name, f.Value)
-	}
-	return strings.TrimSuffix(b.String(), " ")
+	return ingesttest.Render(r, testNow)
 }
 
 // renderItem gives item i a compact comparable form:

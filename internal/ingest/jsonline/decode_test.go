@@ -13,6 +13,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/logbucket/logbucket/internal/ingest"
+	"github.com/logbucket/logbucket/internal/ingest/ingesttest"
 	"github.com/logbucket/logbucket/internal/model"
 )
 
@@ -30,20 +31,7 @@ func testOptions() ingest.Options {
 
 // render gives a record a compact comparable form.
 func render(r model.Record) string {
-	var b strings.Builder
-	if r.Time != testNow {
-		fmt.Fprintf(&b, "time=%d ", r.Time)
-	}
-	if r.Msg != "" {
-		fmt.Fprintf(&b, "msg=%q ", r.Msg)
-	}
-	for _, f := range r.Stream {
-		fmt.Fprintf(&b, "stream:%s=%q ", f.Name, f.Value)
-	}
-	for _, f := range r.Fields {
-		fmt.Fprintf(&b, "%s=%q ", f.Name, f.Value)
-	}
-	return strings.TrimSuffix(b.String(), " ")
+	return ingesttest.Render(r, testNow)
 }
 
 func decodeOne(t *testing.T, line string, opts ingest.Options) *ingest.Result {

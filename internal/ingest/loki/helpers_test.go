@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/encoding/protowire"
 
 	"github.com/logbucket/logbucket/internal/ingest"
+	"github.com/logbucket/logbucket/internal/ingest/ingesttest"
 	"github.com/logbucket/logbucket/internal/model"
 )
 
@@ -45,20 +46,7 @@ func render(res *ingest.Result) []string {
 }
 
 func renderRecord(r model.Record) string {
-	var b strings.Builder
-	if r.Time != testNow {
-		fmt.Fprintf(&b, "time=%d ", r.Time)
-	}
-	if r.Msg != "" {
-		fmt.Fprintf(&b, "msg=%q ", r.Msg)
-	}
-	for _, f := range r.Stream {
-		fmt.Fprintf(&b, "stream:%s=%q ", f.Name, f.Value)
-	}
-	for _, f := range r.Fields {
-		fmt.Fprintf(&b, "%s=%q ", f.Name, f.Value)
-	}
-	return strings.TrimSuffix(b.String(), " ")
+	return ingesttest.Render(r, testNow)
 }
 
 func equalLines(t *testing.T, got, want []string) {

@@ -1,9 +1,7 @@
 package otlp
 
 import (
-	"fmt"
 	"reflect"
-	"strings"
 	"testing"
 
 	"go.opentelemetry.io/collector/pdata/plog"
@@ -11,6 +9,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/logbucket/logbucket/internal/ingest"
+	"github.com/logbucket/logbucket/internal/ingest/ingesttest"
 	"github.com/logbucket/logbucket/internal/model"
 )
 
@@ -29,20 +28,7 @@ func testOptions() Options {
 // render gives a record a compact comparable form: the time (if not
 // testNow), the message, the stream fields, then the other fields.
 func render(r model.Record) string {
-	var b strings.Builder
-	if r.Time != testNow {
-		fmt.Fprintf(&b, "time=%d ", r.Time)
-	}
-	if r.Msg != "" {
-		fmt.Fprintf(&b, "msg=%q ", r.Msg)
-	}
-	for _, f := range r.Stream {
-		fmt.Fprintf(&b, "stream:%s=%q ", f.Name, f.Value)
-	}
-	for _, f := range r.Fields {
-		fmt.Fprintf(&b, "%s=%q ", f.Name, f.Value)
-	}
-	return strings.TrimSuffix(b.String(), " ")
+	return ingesttest.Render(r, testNow)
 }
 
 func renderAll(res *ingest.Result) []string {

@@ -10,6 +10,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/logbucket/logbucket/internal/ingest/ingesttest"
 	"github.com/logbucket/logbucket/internal/model"
 )
 
@@ -50,20 +51,9 @@ func renderMessage(m *Message) string {
 // renderRecord gives a record a compact comparable form; the time is
 // shown unless it is recv.
 func renderRecord(r model.Record, recv time.Time) string {
-	var b strings.Builder
-	if r.Time != recv.UnixNano() {
-		fmt.Fprintf(&b, "time=%s ", time.Unix(0, r.Time).UTC().Format(time.RFC3339Nano))
-	}
-	if r.Msg != "" {
-		fmt.Fprintf(&b, "msg=%q ", r.Msg)
-	}
-	for _, f := range r.Stream {
-		fmt.Fprintf(&b, "stream:%s=%q ", f.Name, f.Value)
-	}
-	for _, f := range r.Fields {
-		fmt.Fprintf(&b, "%s=%q ", f.Name, f.Value)
-	}
-	return strings.TrimSuffix(b.String(), " ")
+	return ingesttest.RenderWith(r, recv.UnixNano(), func(t int64) string {
+		return time.Unix(0, t).UTC().Format(time.RFC3339Nano)
+	})
 }
 
 func readFixture(t testing.TB, name string) []byte {
