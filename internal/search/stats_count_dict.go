@@ -38,8 +38,8 @@ func (c *countSource) countFromMeta(t *blockTask, sc *countScratch) (ok bool, er
 		case *query.FilterAny:
 			return true
 		case *query.FilterStream:
-			row := query.Row{Fields: []model.Field{{Name: "_stream", Value: model.StreamString(meta.StreamFields)}}}
-			decided = decided && t.Match(&row)
+			// Already true: the pipeline lets through only blocks of the
+			// streams a conjunct stream filter accepts (blockPipeline.prune).
 			return true
 		case *query.FilterTime:
 			// Decided when the block lies wholly inside or outside.
