@@ -295,7 +295,7 @@ func parseBlockHeader(hdr []byte, base int64, dataLen int, verify bool) ([]block
 			i > 2 && c.role == roleMsg:
 			d.fail("column %d has role %d", i, c.role)
 		case c.role == roleMsg || c.role == roleField:
-			if c.enc < EncConst || c.enc > EncDictCounts {
+			if c.enc < EncConst || c.enc > EncPatternGroups {
 				d.fail("column %d has encoding %d", i, c.enc)
 			}
 		}

@@ -186,7 +186,7 @@ func (e *colEncoder) appendColumn(dst []byte, values []string, isMsg bool, cands
 	}
 	if !st.highBytes && (isMsg || st.bytes >= 24*st.nonEmpty) {
 		if out, refs, ok := e.appendPattern(dst, values, cands); ok {
-			return out, EncPattern, nil, refs
+			return out, EncPatternGroups, nil, refs
 		}
 	}
 	return e.appendStrings(dst, values), EncStrings, nil, nil
@@ -347,7 +347,7 @@ func (be *blockEncoder) buildFilter(b *blockBuilder, stream []model.Field, alias
 			aliases = nil
 			break
 		}
-		if c.enc == EncPattern {
+		if c.enc == EncPatternGroups {
 			k.addPattern(seed, &be.col.pat, be.cands, aliasVals)
 			break
 		}

@@ -27,6 +27,10 @@ const (
 	// filtered on the column needs no row (Part.DictCounts). It decodes
 	// to a dictionary column (Column.Encoding reports EncDict).
 	EncDictCounts Encoding = 7
+	// EncPatternGroups: EncPattern with the variables packed in groups of
+	// templates, so one row's value decompresses only its group's. It
+	// decodes to a pattern column (Column.Encoding reports EncPattern).
+	EncPatternGroups Encoding = 8
 )
 
 func (e Encoding) String() string {
@@ -45,6 +49,8 @@ func (e Encoding) String() string {
 		return "pattern"
 	case EncDictCounts:
 		return "dict+counts"
+	case EncPatternGroups:
+		return "pattern+groups"
 	}
 	return fmt.Sprintf("encoding(%d)", uint8(e))
 }

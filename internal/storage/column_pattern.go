@@ -32,6 +32,16 @@ import (
 //	           byte planes (little endian) of the rows' values
 //	strings    packed stream; for each template, for each string slot, for
 //	           each of its rows: uvarint length + bytes
+//
+// EncPatternGroups (what the writer writes) cuts the variables into
+// groups of consecutive templates, each with its own two streams, so
+// reading one row's value decompresses only its template's group
+// (column_pattern_groups.go):
+//
+//	refs, T, templates, ids   as above
+//	G          uvarint number of groups, 1..T
+//	sizes      G × uvarint: templates in each group (each >= 1, sum T)
+//	groups     G × (integers, strings) of the group's templates, as above
 const (
 	patternFirstCode = 0xF8
 	codeInt          = 0xF8
@@ -67,6 +77,8 @@ type patternScratch struct {
 	order  []int32 // rows grouped by template
 	tpl    []byte
 	out    []byte
+	groups []byte // the packed groups, before their sizes are written
+	sizes  []int
 }
 
 // appendPattern appends values as EncPattern; ok is false when the
@@ -207,8 +219,9 @@ func (s *patternScratch) splitValue(r int, v string, cands []refColumn, used *[m
 	return tpl
 }
 
-// appendVariables appends the integer and string streams: for each
-// template in new order, slot by slot, the rows' values in row order.
+// appendVariables appends the groups of integer and string streams: for
+// each template in new order, slot by slot, the rows' values in row
+// order; a group closes once its raw streams hold patternGroupBytes.
 func (e *colEncoder) appendVariables(dst []byte, newID []int32) []byte {
 	s := &e.pat
 	T := len(newID)
@@ -228,24 +241,34 @@ func (e *colEncoder) appendVariables(dst []byte, newID []int32) []byte {
 	}
 	buf := e.buf[:0]
 	sbuf := s.out[:0]
+	packed := s.groups[:0]
+	sizes := s.sizes[:0]
+	first, intStart, strStart := 0, 0, 0
 	for nt := 0; nt < T; nt++ {
-		rows := s.order[start[nt]:start[nt+1]]
-		if len(rows) == 0 {
-			continue
-		}
-		r0 := rows[0]
-		for j := 0; j < int(s.rowInt[r0+1]-s.rowInt[r0]); j++ {
-			buf = appendSlot(buf, s.ints, s.rowInt, rows, j)
-		}
-		for j := 0; j < int(s.rowStr[r0+1]-s.rowStr[r0]); j++ {
-			for _, r := range rows {
-				sbuf = appendStr(sbuf, s.strs[s.rowStr[r]+int32(j)])
+		if rows := s.order[start[nt]:start[nt+1]]; len(rows) > 0 {
+			r0 := rows[0]
+			for j := 0; j < int(s.rowInt[r0+1]-s.rowInt[r0]); j++ {
+				buf = appendSlot(buf, s.ints, s.rowInt, rows, j)
+			}
+			for j := 0; j < int(s.rowStr[r0+1]-s.rowStr[r0]); j++ {
+				for _, r := range rows {
+					sbuf = appendStr(sbuf, s.strs[s.rowStr[r]+int32(j)])
+				}
 			}
 		}
+		if nt == T-1 || len(buf)-intStart+len(sbuf)-strStart >= patternGroupBytes {
+			packed = e.p.pack(packed, buf[intStart:], hintText)
+			packed = e.p.pack(packed, sbuf[strStart:], hintText)
+			sizes = append(sizes, nt+1-first)
+			first, intStart, strStart = nt+1, len(buf), len(sbuf)
+		}
 	}
-	dst = e.p.pack(dst, buf, hintText)
-	dst = e.p.pack(dst, sbuf, hintText)
-	e.buf, s.out = buf, sbuf
+	dst = binary.AppendUvarint(dst, uint64(len(sizes)))
+	for _, k := range sizes {
+		dst = binary.AppendUvarint(dst, uint64(k))
+	}
+	dst = append(dst, packed...)
+	e.buf, s.out, s.groups, s.sizes = buf, sbuf, packed, sizes
 	return dst
 }
 
@@ -292,18 +315,19 @@ type template struct {
 // patternData is a decoded pattern column. Decoding reads the templates
 // and each row's template eagerly (filters on templates need nothing
 // else); the variables and the referenced columns' values are read on
-// the first use of a value (load), so a query whose filters are decided by
-// the templates never pays for them.
+// the first use of a value: all of them for every value (load), or one
+// group's for a single row (ValueAt, column_pattern_groups.go). A query
+// whose filters are decided by the templates never pays for them.
 type patternData struct {
 	texts   []string   // the templates, for Pattern
-	tpls    []template // their layout, built by load
+	tpls    []template // their layout, built by layout
 	ids     []uint32
 	refCols []*Column
-	vars    []byte // the integer and string streams, still packed
-	nInts   int
-	nStrs   int
+	groups  []patternGroup // the variables, still packed
 	limit   int
 	litSize int // bytes of all rows' literal text
+	nInts   int
+	nStrs   int
 	// corrupt wraps damage found by load with where it is (the part's
 	// CorruptionError); nil leaves it as is.
 	corrupt func(error) error
@@ -373,11 +397,12 @@ func templateOps(t string, ops []tplOp) []tplOp {
 	return append(ops, tplOp{lit: t[lit:]})
 }
 
-// decodePattern decodes an EncPattern column; cols looks up the
-// referenced columns of the block (already decoded). It checks the
-// templates and template ids; the variables are checked when first used
-// (Column.Err reports damage found then).
-func decodePattern(d *decoder, n, limit int, cols func(string) *Column) *Column {
+// decodePattern decodes an EncPattern or (grouped) EncPatternGroups
+// column; cols looks up the referenced columns of the block (already
+// decoded). It checks the templates, template ids and group sizes; the
+// variables are checked when first used (Column.Err reports damage found
+// then).
+func decodePattern(d *decoder, n, limit int, cols func(string) *Column, grouped bool) *Column {
 	nrefs := int(d.byte())
 	if d.err == nil && nrefs > maxRefs {
 		d.fail("%d references", nrefs)
@@ -411,13 +436,9 @@ func decodePattern(d *decoder, n, limit int, cols func(string) *Column) *Column 
 		}
 		pd.ids[r] = uint32(id)
 	}
-	start := d.off
-	skipPacked(d)
-	skipPacked(d)
-	if d.err != nil {
+	if pd.groups = readGroups(d, T, grouped); d.err != nil {
 		return nil
 	}
-	pd.vars = d.b[start:d.off:d.off]
 	return &Column{enc: EncPattern, n: n, pat: pd}
 }
 
@@ -446,13 +467,22 @@ func (pd *patternData) load() {
 			pd.fail(err)
 			return
 		}
-		d := &decoder{b: pd.vars}
 		var digits, strBytes int
-		pd.ints, digits = readSlots(d, pd.tpls, pd.nInts)
-		pd.strs, strBytes = readStrSlots(d, pd.tpls, pd.nStrs, pd.limit)
-		if err := d.done("pattern variables"); err != nil {
-			pd.fail(err)
-			return
+		pd.ints = make([]uint64, pd.nInts)
+		pd.strs = make([]string, pd.nStrs)
+		for _, g := range pd.groups {
+			d := &decoder{b: g.vars}
+			tpls := pd.tpls[g.first:g.end]
+			first, last := &tpls[0], &tpls[len(tpls)-1]
+			ints := pd.ints[first.intBase : last.intBase+last.count*last.ints]
+			strs := pd.strs[first.strBase : last.strBase+last.count*last.strs]
+			digits += readSlots(d, tpls, ints)
+			strBytes += readStrSlots(d, strs, pd.limit)
+			if err := d.done("pattern variables"); err != nil {
+				pd.ints, pd.strs = nil, nil
+				pd.fail(err)
+				return
+			}
 		}
 		pd.refs = make([][]string, len(pd.refCols))
 		pd.total = pd.litSize + digits + strBytes
@@ -573,60 +603,64 @@ func readTemplates(d *decoder, n, limit int) []string {
 	return texts
 }
 
-// readSlots reads the integer variables; it also returns their digits.
-func readSlots(d *decoder, tpls []template, total int) ([]uint64, int) {
+// readSlots reads the integer variables of tpls into vals (their number
+// of slots times rows); it returns their digits.
+func readSlots(d *decoder, tpls []template, vals []uint64) int {
 	// At most a 10-byte uvarint or 8 plane bytes per value, plus a width
 	// byte per slot.
-	raw := unpack(d, -1, 11*total+16)
+	raw := unpack(d, -1, 11*len(vals)+16)
 	if d.err != nil {
-		return nil, 0
+		return 0
 	}
-	vals := make([]uint64, total)
 	sd := decoder{b: raw}
 	k := 0
 	for i := range tpls {
 		tp := &tpls[i]
 		for j := 0; j < tp.ints && sd.err == nil; j++ {
-			slot := vals[k : k+tp.count]
+			readSlot(&sd, vals[k:k+tp.count])
 			k += tp.count
-			if tp.count < patternPlaneRows {
-				for r := range slot {
-					slot[r] = sd.uvarint()
-				}
-				continue
-			}
-			w := int(sd.byte())
-			if w > 8 {
-				sd.fail("slot width %d", w)
-			}
-			for b := 0; b < w && sd.err == nil; b++ {
-				plane := sd.bytes(tp.count)
-				shift := uint(8 * b)
-				for r, c := range plane {
-					slot[r] |= uint64(c) << shift
-				}
-			}
 		}
 	}
 	if err := sd.done("integer variables"); err != nil {
 		d.err = err
-		return nil, 0
+		return 0
 	}
 	digits := 0
 	for _, v := range vals {
 		digits += decimalLen(v)
 	}
-	return vals, digits
+	return digits
 }
 
-// readStrSlots reads the string variables; it also returns their bytes.
-func readStrSlots(d *decoder, tpls []template, total, limit int) ([]string, int) {
-	raw := unpack(d, -1, limit+total*binary.MaxVarintLen64)
+// readSlot reads one integer slot of len(slot) rows.
+func readSlot(sd *decoder, slot []uint64) {
+	if len(slot) < patternPlaneRows {
+		for r := range slot {
+			slot[r] = sd.uvarint()
+		}
+		return
+	}
+	w := int(sd.byte())
+	if w > 8 {
+		sd.fail("slot width %d", w)
+	}
+	for b := 0; b < w && sd.err == nil; b++ {
+		plane := sd.bytes(len(slot))
+		shift := uint(8 * b)
+		for r, c := range plane {
+			slot[r] |= uint64(c) << shift
+		}
+	}
+}
+
+// readStrSlots reads len(vals) string variables into vals; it returns
+// their bytes.
+func readStrSlots(d *decoder, vals []string, limit int) int {
+	raw := unpack(d, -1, limit+len(vals)*binary.MaxVarintLen64)
 	if d.err != nil {
-		return nil, 0
+		return 0
 	}
 	arena := unsafeString(raw)
-	vals := make([]string, total)
 	sd := decoder{b: raw}
 	size := 0
 	for i := range vals {
@@ -635,16 +669,16 @@ func readStrSlots(d *decoder, tpls []template, total, limit int) ([]string, int)
 		sd.bytes(l)
 		if sd.err != nil {
 			d.err = sd.err
-			return nil, 0
+			return 0
 		}
 		vals[i] = arena[pos : pos+l]
 		size += l
 	}
 	if err := sd.done("string variables"); err != nil {
 		d.err = err
-		return nil, 0
+		return 0
 	}
-	return vals, size
+	return size
 }
 
 // materialize builds the values of a pattern column (its size was checked
@@ -733,129 +767,4 @@ func TemplateText(t string) string {
 		}
 	}
 	return string(b)
-}
-
-// Reading one row's value (Column.ValueAt) decodes only the variables of
-// that row's template: prepare unpacks the variable streams and finds
-// where each template's slots start; tplVars decodes one template's.
-
-// tplVars holds one template's variables: integer slot j of the
-// template's k-th row is ints[j*count+k], string slots likewise.
-type tplVars struct {
-	ops  []tplOp
-	ints []uint64
-	strs []string
-}
-
-// partialState is what prepare builds, once per column.
-type partialState struct {
-	once           sync.Once
-	ints, strs     []byte    // unpacked variable streams
-	intOff, strOff []int     // per template: offset of its first slot
-	refs           []*Column // the referenced columns, decoded
-	vars           []atomic.Pointer[tplVars]
-}
-
-// prepare readies single-row reads; on damage it records the error (see
-// fail) and later reads see empty variables.
-func (pd *patternData) prepare() {
-	ps := &pd.partial
-	ps.once.Do(func() {
-		if err := pd.prepareStreams(); err != nil {
-			pd.fail(err)
-			ps.vars = nil
-		}
-	})
-}
-
-func (pd *patternData) prepareStreams() error {
-	if err := pd.ensureLayout(); err != nil {
-		return err
-	}
-	ps := &pd.partial
-	d := &decoder{b: pd.vars}
-	ps.ints = unpack(d, -1, 11*pd.nInts+16)
-	ps.strs = unpack(d, -1, pd.limit+pd.nStrs*binary.MaxVarintLen64)
-	if err := d.done("pattern variables"); err != nil {
-		return err
-	}
-	ps.intOff = make([]int, len(pd.tpls)+1)
-	ps.strOff = make([]int, len(pd.tpls)+1)
-	id, sd := decoder{b: ps.ints}, decoder{b: ps.strs}
-	for t := range pd.tpls {
-		tp := &pd.tpls[t]
-		ps.intOff[t], ps.strOff[t] = id.off, sd.off
-		for j := 0; j < tp.ints && id.err == nil; j++ {
-			if tp.count < patternPlaneRows {
-				for k := 0; k < tp.count; k++ {
-					id.uvarint()
-				}
-				continue
-			}
-			w := int(id.byte())
-			if w > 8 {
-				id.fail("slot width %d", w)
-			}
-			id.bytes(w * tp.count)
-		}
-		for k := 0; k < tp.strs*tp.count && sd.err == nil; k++ {
-			sd.bytes(sd.uvarintMax(uint64(len(ps.strs)), "variable length"))
-		}
-	}
-	if err := id.done("integer variables"); err != nil {
-		return err
-	}
-	if err := sd.done("string variables"); err != nil {
-		return err
-	}
-	ps.refs = make([]*Column, len(pd.refCols))
-	for i, c := range pd.refCols {
-		col, err := c.refColumn()
-		if err != nil {
-			return err
-		}
-		ps.refs[i] = col
-	}
-	ps.vars = make([]atomic.Pointer[tplVars], len(pd.tpls))
-	return nil
-}
-
-// templateVars decodes template t's variables once (nil after damage).
-func (pd *patternData) templateVars(t int) *tplVars {
-	ps := &pd.partial
-	if ps.vars == nil {
-		return nil
-	}
-	if v := ps.vars[t].Load(); v != nil {
-		return v
-	}
-	tp := &pd.tpls[t]
-	v := &tplVars{ops: templateOps(tp.text, nil), ints: make([]uint64, tp.ints*tp.count), strs: make([]string, tp.strs*tp.count)}
-	id := decoder{b: ps.ints, off: ps.intOff[t]}
-	for j := 0; j < tp.ints; j++ {
-		slot := v.ints[j*tp.count : (j+1)*tp.count]
-		if tp.count < patternPlaneRows {
-			for k := range slot {
-				slot[k] = id.uvarint()
-			}
-			continue
-		}
-		w := int(id.byte())
-		for b := 0; b < w; b++ {
-			plane := id.bytes(tp.count)
-			for k, c := range plane {
-				slot[k] |= uint64(c) << uint(8*b)
-			}
-		}
-	}
-	sd := decoder{b: ps.strs, off: ps.strOff[t]}
-	arena := unsafeString(ps.strs)
-	for k := range v.strs {
-		l := sd.uvarint()
-		pos := sd.off
-		sd.bytes(int(l))
-		v.strs[k] = arena[pos : pos+int(l)]
-	}
-	ps.vars[t].Store(v) // racing readers store equal values
-	return v
 }

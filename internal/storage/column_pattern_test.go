@@ -8,12 +8,12 @@ import (
 	"testing"
 )
 
-// patternColumn encodes values as EncPattern and decodes them again.
+// patternColumn encodes values as EncPatternGroups and decodes them again.
 func patternColumn(t *testing.T, values []string) *Column {
 	t.Helper()
 	out, enc, _, _ := newColEncoder(2).appendColumn(nil, values, true, nil)
-	if enc != EncPattern {
-		t.Fatalf("encoding %v, want pattern", enc)
+	if enc != EncPatternGroups {
+		t.Fatalf("encoding %v, want pattern+groups", enc)
 	}
 	d := &decoder{b: out}
 	col := decodeValues(d, enc, len(values), 1<<20, func(string) *Column { return nil })
@@ -57,7 +57,7 @@ func TestPatternDamagedVariablesReportedLazily(t *testing.T) {
 	col := patternColumn(t, values)
 	// Two well-formed but empty packed streams where the variables should
 	// be: decoding succeeded, using a value finds the damage.
-	col.pat.vars = []byte{packRaw, 0, packRaw, 0}
+	col.pat.groups = []patternGroup{{end: len(col.pat.texts), vars: []byte{packRaw, 0, packRaw, 0}}}
 	col.pat.corrupt = func(err error) error {
 		return &CorruptionError{Path: "p", Section: "block 0 column _msg", Err: err}
 	}

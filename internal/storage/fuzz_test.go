@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/logbucket/logbucket/internal/model"
@@ -91,8 +92,12 @@ func TestWriteFuzzSeeds(t *testing.T) {
 		cols["hex"] = append(cols["hex"], fmt.Sprintf("%08x", uint32(i*2654435761)))
 		cols["pattern"] = append(cols["pattern"], fmt.Sprintf("took %d ms for id=%x", i*3, i*999))
 	}
+	// Enough distinct templates and variables for several groups.
+	for i := 0; i < 1000; i++ {
+		cols["pattern-groups"] = append(cols["pattern-groups"], patternGroupsValue(i))
+	}
 	for name, values := range cols {
-		out, enc, _, _ := e.appendColumn(nil, values, name == "pattern", nil)
+		out, enc, _, _ := e.appendColumn(nil, values, strings.HasPrefix(name, "pattern"), nil)
 		write("FuzzDecodeColumn", name, fmt.Sprintf("byte(%d)", enc), fmt.Sprintf("uint16(%d)", len(values)-1), bytesArg(out))
 	}
 }

@@ -275,7 +275,7 @@ func (p *Part) ReadBlock(i int, columns []string) (*Block, error) {
 		return nil, err
 	}
 	// A pattern message may reference columns that were not requested.
-	if len(cols) > 2 && cols[2].role == roleMsg && cols[2].enc == EncPattern && payloads[2] != nil {
+	if len(cols) > 2 && cols[2].role == roleMsg && (cols[2].enc == EncPattern || cols[2].enc == EncPatternGroups) && payloads[2] != nil {
 		refs := patternRefs(payloads[2])
 		extra := func(c *blockColumn) bool {
 			return payloads != nil && slices.Contains(refs, c.name) && c.role == roleField
@@ -442,8 +442,8 @@ func decodeValues(d *decoder, enc Encoding, n, limit int, lookup func(string) *C
 		col = decodeInt(d, n, limit)
 	case EncHex:
 		col = decodeHex(d, n, limit)
-	case EncPattern:
-		col = decodePattern(d, n, limit, lookup)
+	case EncPattern, EncPatternGroups:
+		col = decodePattern(d, n, limit, lookup, enc == EncPatternGroups)
 	}
 	if d.err == nil && col == nil {
 		d.fail("encoding %d", enc)

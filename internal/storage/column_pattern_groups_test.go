@@ -1,0 +1,146 @@
+package storage
+
+import (
+	"encoding/binary"
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// patternGroupsValue is row i of a column whose pattern encoding needs
+// several variable groups: 400 templates, 1,000 rows of about 40
+// variable bytes.
+func patternGroupsValue(i int) string {
+	x := uint64(i+1) * 0x9E3779B97F4A7C15
+	return fmt.Sprintf("op%c%c done key=%016x%016x n=%d", 'a'+i%20, 'a'+i/20%20, x, x>>7, i*37)
+}
+
+func TestPatternGroupsRoundTrip(t *testing.T) {
+	var values []string
+	for i := range 1000 {
+		values = append(values, patternGroupsValue(i))
+	}
+	col := patternColumn(t, values)
+	if g := len(col.pat.groups); g < 3 {
+		t.Fatalf("%d variable groups, want several", g)
+	}
+	// Single rows, last first, before anything else is built.
+	for i := len(values) - 1; i >= 0; i -= 7 {
+		if got := col.ValueAt(i); got != values[i] {
+			t.Fatalf("ValueAt(%d) = %q, want %q", i, got, values[i])
+		}
+	}
+	for i, v := range col.Values() {
+		if v != values[i] {
+			t.Fatalf("row %d = %q, want %q", i, v, values[i])
+		}
+	}
+	if err := col.Err(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestPatternValueAtUnpacksOnlyItsGroup: reading one row decompresses
+// the variables of its template's group and no other.
+func TestPatternValueAtUnpacksOnlyItsGroup(t *testing.T) {
+	var values []string
+	for i := range 1000 {
+		values = append(values, patternGroupsValue(i))
+	}
+	col := patternColumn(t, values)
+	pd := col.pat
+	row := len(values) - 1
+	if got := col.ValueAt(row); got != values[row] {
+		t.Fatalf("ValueAt = %q, want %q", got, values[row])
+	}
+	want := pd.groupOf(int(pd.ids[row]))
+	for g := range pd.partial.groups {
+		if unpacked := pd.partial.groups[g].ints != nil; unpacked != (g == want) {
+			t.Errorf("group %d unpacked = %v (the row's group is %d)", g, unpacked, want)
+		}
+	}
+	if pd.ints != nil || pd.strs != nil {
+		t.Error("every variable decoded for one row")
+	}
+}
+
+// TestPatternUngroupedStillRead decodes an EncPattern payload written
+// before groups existed (the FuzzDecodeColumn seed kept for it).
+func TestPatternUngroupedStillRead(t *testing.T) {
+	raw, err := os.ReadFile("testdata/fuzz/FuzzDecodeColumn/pattern-enc6")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(raw)), "\n")
+	if len(lines) != 4 || lines[1] != "byte(6)" {
+		t.Fatalf("unexpected seed file:\n%s", raw)
+	}
+	payload, err := strconv.Unquote(strings.TrimSuffix(strings.TrimPrefix(lines[3], "[]byte("), ")"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &decoder{b: []byte(payload)}
+	col := decodeValues(d, EncPattern, 40, 1<<20, func(string) *Column { return nil })
+	if err := d.done("column"); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 40 {
+		want := fmt.Sprintf("took %d ms for id=%x", i*3, i*999)
+		if got := col.ValueAt(i); got != want {
+			t.Fatalf("ValueAt(%d) = %q, want %q", i, got, want)
+		}
+		if got := col.Values()[i]; got != want {
+			t.Fatalf("row %d = %q, want %q", i, got, want)
+		}
+	}
+}
+
+// TestPatternGroupDirectoryChecked: group sizes that do not add up to
+// the templates, or an empty group, are damage found at decoding.
+func TestPatternGroupDirectoryChecked(t *testing.T) {
+	var values []string
+	for i := range 1000 {
+		values = append(values, patternGroupsValue(i))
+	}
+	out, enc, _, _ := newColEncoder(2).appendColumn(nil, values, true, nil)
+	d := &decoder{b: out}
+	col := decodeValues(d, enc, len(values), 1<<20, func(string) *Column { return nil })
+	if err := d.done("column"); err != nil {
+		t.Fatal(err)
+	}
+	var sizes []int
+	groupsOff := len(out)
+	for _, g := range col.pat.groups {
+		sizes = append(sizes, g.end-g.first)
+		groupsOff -= len(g.vars)
+	}
+	dirOff := groupsOff - len(directory(sizes))
+	if got := directory(sizes); string(out[dirOff:groupsOff]) != string(got) {
+		t.Fatalf("directory not where expected: % x, want % x", out[dirOff:groupsOff], got)
+	}
+	for _, bad := range [][]int{
+		append([]int{sizes[0] - 1}, sizes[1:]...),
+		append([]int{sizes[0] + 1}, sizes[1:]...),
+		append([]int{0}, sizes...),
+		{len(col.pat.texts)}, // one group, but several groups of streams follow
+	} {
+		payload := append(append(slices.Clone(out[:dirOff]), directory(bad)...), out[groupsOff:]...)
+		d := &decoder{b: payload}
+		decodeValues(d, enc, len(values), 1<<20, func(string) *Column { return nil })
+		if d.done("column") == nil {
+			t.Errorf("group sizes %v of %d templates accepted", bad, len(col.pat.texts))
+		}
+	}
+}
+
+// directory encodes a group directory: G, then the sizes.
+func directory(sizes []int) []byte {
+	b := binary.AppendUvarint(nil, uint64(len(sizes)))
+	for _, k := range sizes {
+		b = binary.AppendUvarint(b, uint64(k))
+	}
+	return b
+}
