@@ -44,6 +44,17 @@ func outputColumns(q *query.Query) []string {
 	return nil
 }
 
+// readsPositions reports whether a pipe of q reads Row.Pos: only
+// stream_context does (it asks the source for a row's neighbours by it).
+func readsPositions(q *query.Query) bool {
+	for _, p := range q.Pipes {
+		if _, ok := p.(*query.PipeStreamContext); ok {
+			return true
+		}
+	}
+	return false
+}
+
 func setList(set map[string]bool) []string {
 	out := make([]string, 0, len(set))
 	for f := range set {

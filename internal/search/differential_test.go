@@ -121,6 +121,8 @@ func genQuery(r *rand.Rand) string {
 		q += " | stats by (_time:6h) count() n"
 	case 7:
 		q += " | fields _time, level, _msg"
+	case 8: // a few hits: stream_context caps the rows it takes per stream
+		q = "trace:=" + traceValue(r.IntN(2000)) + " " + q + " | stream_context before 2 after 1"
 	case 9:
 		q += " | stats by (service, _time:1h) count() n"
 	case 10:

@@ -56,7 +56,7 @@ func (e *Engine) Search(ctx context.Context, req Request, out func(query.Row) er
 	q := withTimeRange(req.Query, req.Start, req.End)
 	columns := neededColumns(q)
 	src := &source{e: e, buckets: buckets, plan: newPlan(q.Filter, req.Start, req.End), filter: q.Filter,
-		columns: columns, output: outputColumns(q)}
+		columns: columns, output: outputColumns(q), positions: readsPositions(q)}
 	defer src.close()
 	if len(q.Pipes) > 0 {
 		if ps, isStats := q.Pipes[0].(*query.PipeStats); isStats {
@@ -106,6 +106,9 @@ type source struct {
 	filter  query.Filter
 	columns []string // to decode; nil for all
 	output  []string // the pipes read; nil for all
+	// positions is set when a pipe reads Row.Pos (stream_context); block
+	// rows leave it zero otherwise, sparing the position column.
+	positions bool
 	// work evaluates a block on a pipeline worker (default: rowWork);
 	// taskFn and rowFn, when set, take each evaluated block and each
 	// matching tail row instead of returning them (countSource).
@@ -312,8 +315,10 @@ func (s *source) blockRows(blk *storage.Block, dst []query.Row) ([]query.Row, er
 			continue
 		}
 		row.Fields = append([]model.Field(nil), row.Fields...)
-		pos := blk.Position(r)
-		row.Pos = query.Pos{Partition: int32(s.bi<<16 | pos.Partition), Offset: pos.Offset}
+		if s.positions {
+			pos := blk.Position(r)
+			row.Pos = query.Pos{Partition: int32(s.bi<<16 | pos.Partition), Offset: pos.Offset}
+		}
 		dst = append(dst, row)
 	}
 	if err := blk.Err(); err != nil {
