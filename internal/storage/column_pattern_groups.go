@@ -242,7 +242,8 @@ func (pd *patternData) valueAt(r int, v *tplVars) string {
 	k := int(pd.partial.ranks[r])
 	ni, ns := k, k
 	var buf [24]byte
-	out := make([]byte, 0, len(t)+32)
+	var stack [2048]byte // most values fit: one allocation, the string
+	out := stack[:0]
 	lit := 0
 	for i := 0; i < len(t); i++ {
 		for i+8 <= len(t) && !hasCodeByte(le64(t, i)) {
