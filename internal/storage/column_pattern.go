@@ -41,7 +41,9 @@ import (
 //	refs, T, templates, ids   as above
 //	G          uvarint number of groups, 1..T
 //	sizes      G × uvarint: templates in each group (each >= 1, sum T)
-//	groups     G × (integers, strings) of the group's templates, as above
+//	groups     G × packed stream: uvarint length L of the group's
+//	           integers, L bytes of them, then its strings (as above,
+//	           for the group's templates only)
 const (
 	patternFirstCode = 0xF8
 	codeInt          = 0xF8
@@ -78,6 +80,7 @@ type patternScratch struct {
 	tpl    []byte
 	out    []byte
 	groups []byte // the packed groups, before their sizes are written
+	grp    []byte // one group's raw stream
 	sizes  []int
 }
 
@@ -257,8 +260,10 @@ func (e *colEncoder) appendVariables(dst []byte, newID []int32) []byte {
 			}
 		}
 		if nt == T-1 || len(buf)-intStart+len(sbuf)-strStart >= patternGroupBytes {
-			packed = e.p.pack(packed, buf[intStart:], hintText)
-			packed = e.p.pack(packed, sbuf[strStart:], hintText)
+			grp := binary.AppendUvarint(s.grp[:0], uint64(len(buf)-intStart))
+			grp = append(append(grp, buf[intStart:]...), sbuf[strStart:]...)
+			packed = e.p.pack(packed, grp, hintText)
+			s.grp = grp
 			sizes = append(sizes, nt+1-first)
 			first, intStart, strStart = nt+1, len(buf), len(sbuf)
 		}
@@ -470,19 +475,27 @@ func (pd *patternData) load() {
 		var digits, strBytes int
 		pd.ints = make([]uint64, pd.nInts)
 		pd.strs = make([]string, pd.nStrs)
-		for _, g := range pd.groups {
-			d := &decoder{b: g.vars}
-			tpls := pd.tpls[g.first:g.end]
+		for g := range pd.groups {
+			grp := &pd.groups[g]
+			tpls := pd.tpls[grp.first:grp.end]
 			first, last := &tpls[0], &tpls[len(tpls)-1]
 			ints := pd.ints[first.intBase : last.intBase+last.count*last.ints]
 			strs := pd.strs[first.strBase : last.strBase+last.count*last.strs]
-			digits += readSlots(d, tpls, ints)
-			strBytes += readStrSlots(d, strs, pd.limit)
-			if err := d.done("pattern variables"); err != nil {
+			rawInts, rawStrs, err := pd.groupStreams(g, len(ints), len(strs))
+			var n, m int
+			if err == nil {
+				n, err = readSlots(rawInts, tpls, ints)
+			}
+			if err == nil {
+				m, err = readStrSlots(rawStrs, strs)
+			}
+			if err != nil {
 				pd.ints, pd.strs = nil, nil
 				pd.fail(err)
 				return
 			}
+			digits += n
+			strBytes += m
 		}
 		pd.refs = make([][]string, len(pd.refCols))
 		pd.total = pd.litSize + digits + strBytes
@@ -603,15 +616,10 @@ func readTemplates(d *decoder, n, limit int) []string {
 	return texts
 }
 
-// readSlots reads the integer variables of tpls into vals (their number
-// of slots times rows); it returns their digits.
-func readSlots(d *decoder, tpls []template, vals []uint64) int {
-	// At most a 10-byte uvarint or 8 plane bytes per value, plus a width
-	// byte per slot.
-	raw := unpack(d, -1, 11*len(vals)+16)
-	if d.err != nil {
-		return 0
-	}
+// readSlots reads the integer variables of tpls from their unpacked
+// stream into vals (their number of slots times rows); it returns their
+// digits.
+func readSlots(raw []byte, tpls []template, vals []uint64) (int, error) {
 	sd := decoder{b: raw}
 	k := 0
 	for i := range tpls {
@@ -622,14 +630,13 @@ func readSlots(d *decoder, tpls []template, vals []uint64) int {
 		}
 	}
 	if err := sd.done("integer variables"); err != nil {
-		d.err = err
-		return 0
+		return 0, err
 	}
 	digits := 0
 	for _, v := range vals {
 		digits += decimalLen(v)
 	}
-	return digits
+	return digits, nil
 }
 
 // readSlot reads one integer slot of len(slot) rows.
@@ -653,13 +660,9 @@ func readSlot(sd *decoder, slot []uint64) {
 	}
 }
 
-// readStrSlots reads len(vals) string variables into vals; it returns
-// their bytes.
-func readStrSlots(d *decoder, vals []string, limit int) int {
-	raw := unpack(d, -1, limit+len(vals)*binary.MaxVarintLen64)
-	if d.err != nil {
-		return 0
-	}
+// readStrSlots reads len(vals) string variables from their unpacked
+// stream into vals; it returns their bytes.
+func readStrSlots(raw []byte, vals []string) (int, error) {
 	arena := unsafeString(raw)
 	sd := decoder{b: raw}
 	size := 0
@@ -668,17 +671,12 @@ func readStrSlots(d *decoder, vals []string, limit int) int {
 		pos := sd.off
 		sd.bytes(l)
 		if sd.err != nil {
-			d.err = sd.err
-			return 0
+			return 0, sd.err
 		}
 		vals[i] = arena[pos : pos+l]
 		size += l
 	}
-	if err := sd.done("string variables"); err != nil {
-		d.err = err
-		return 0
-	}
-	return size
+	return size, sd.done("string variables")
 }
 
 // materialize builds the values of a pattern column (its size was checked

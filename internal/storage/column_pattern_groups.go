@@ -11,15 +11,18 @@ import (
 // a pattern column's variables. Smaller groups make a single row cheaper
 // to read (only its group is decompressed: a query that shows the 60
 // error lines of a 4,000-row block skips the busy info templates'
-// variables) and compress worse: on loggen data 8 KiB groups make the
-// variables 9 % larger than one group per block (about 2 % of a part).
+// variables) and compress worse: on loggen data 8 KiB groups make a part
+// 2 % larger than one group per block.
 const patternGroupBytes = 8 << 10
 
 // patternGroup is a run of consecutive templates [first, end) whose
 // variables are packed together.
 type patternGroup struct {
 	first, end int
-	vars       []byte // the group's integer and string streams, still packed
+	// vars is the group's packed stream (EncPatternGroups) or the
+	// column's two packed streams (EncPattern, one group).
+	vars    []byte
+	grouped bool
 }
 
 // readGroups reads the group directory of an EncPatternGroups column (or,
@@ -54,13 +57,42 @@ func readGroups(d *decoder, T int, grouped bool) []patternGroup {
 		}
 		start := d.off
 		skipPacked(d)
-		skipPacked(d)
+		if !grouped {
+			skipPacked(d)
+		}
 		groups[g].vars = d.b[start:d.off:d.off]
+		groups[g].grouped = grouped
 	}
 	if d.err != nil {
 		return nil
 	}
 	return groups
+}
+
+// groupStreams unpacks group g's integer and string streams, which hold
+// nInts and nStrs variables.
+func (pd *patternData) groupStreams(g, nInts, nStrs int) (ints, strs []byte, err error) {
+	grp := &pd.groups[g]
+	// At most a 10-byte uvarint or 8 plane bytes per integer, plus a
+	// width byte per slot; a length and the bytes per string.
+	maxInts := 11*nInts + 16
+	maxStrs := pd.limit + nStrs*binary.MaxVarintLen64
+	d := &decoder{b: grp.vars}
+	if !grp.grouped {
+		ints = unpack(d, -1, maxInts)
+		strs = unpack(d, -1, maxStrs)
+		return ints, strs, d.done("pattern variables")
+	}
+	raw := unpack(d, -1, binary.MaxVarintLen64+maxInts+maxStrs)
+	if err := d.done("pattern variables"); err != nil {
+		return nil, nil, err
+	}
+	rd := &decoder{b: raw}
+	n := rd.uvarintMax(uint64(min(rd.remaining(), maxInts)), "integer variables length")
+	if rd.err != nil {
+		return nil, nil, rd.err
+	}
+	return raw[rd.off : rd.off+n : rd.off+n], raw[rd.off+n:], nil
 }
 
 // Reading one row's value (Column.ValueAt) decodes only its template's
@@ -163,10 +195,8 @@ func (pd *patternData) unpackGroup(g int, gs *groupState) error {
 			return dataErrorf("more than %d variables", maxPatternVars)
 		}
 	}
-	d := &decoder{b: grp.vars}
-	gs.ints = unpack(d, -1, 11*nInts+16)
-	gs.strs = unpack(d, -1, pd.limit+nStrs*binary.MaxVarintLen64)
-	if err := d.done("pattern variables"); err != nil {
+	var err error
+	if gs.ints, gs.strs, err = pd.groupStreams(g, nInts, nStrs); err != nil {
 		return err
 	}
 	gs.intOff = make([]int, len(gs.slots))
