@@ -2,6 +2,7 @@ package storage
 
 import (
 	"encoding/binary"
+	"math/bits"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -201,34 +202,81 @@ func (pd *patternData) unpackGroup(g int, gs *groupState) error {
 	}
 	gs.intOff = make([]int, len(gs.slots))
 	gs.strOff = make([]int, len(gs.slots))
-	id, sd := decoder{b: gs.ints}, decoder{b: gs.strs}
+	intOff, strOff := 0, 0
 	for k, sc := range gs.slots {
 		count := int(counts[grp.first+k])
-		gs.intOff[k], gs.strOff[k] = id.off, sd.off
-		for j := 0; j < sc.ints && id.err == nil; j++ {
-			if count < patternPlaneRows {
-				for range count {
-					id.uvarint()
+		gs.intOff[k], gs.strOff[k] = intOff, strOff
+		if count < patternPlaneRows {
+			intOff = skipUvarints(gs.ints, intOff, sc.ints*count)
+		} else {
+			for j := 0; j < sc.ints && intOff >= 0; j++ {
+				if intOff >= len(gs.ints) || gs.ints[intOff] > 8 {
+					return dataErrorf("integer variables: bad slot width at byte %d", intOff)
 				}
-				continue
+				intOff += 1 + int(gs.ints[intOff])*count
 			}
-			w := int(id.byte())
-			if w > 8 {
-				id.fail("slot width %d", w)
-			}
-			id.bytes(w * count)
 		}
-		for range sc.strs * count {
-			if sd.err != nil {
-				break
-			}
-			sd.bytes(sd.uvarintMax(uint64(len(gs.strs)), "variable length"))
+		if intOff < 0 || intOff > len(gs.ints) {
+			return dataErrorf("integer variables: unexpected end")
+		}
+		if strOff = skipStrings(gs.strs, strOff, sc.strs*count); strOff < 0 {
+			return dataErrorf("string variables: unexpected end")
 		}
 	}
-	if err := id.done("integer variables"); err != nil {
-		return err
+	if intOff != len(gs.ints) || strOff != len(gs.strs) {
+		return dataErrorf("pattern variables: %d of %d integer bytes and %d of %d string bytes used",
+			intOff, len(gs.ints), strOff, len(gs.strs))
 	}
-	return sd.done("string variables")
+	return nil
+}
+
+// skipUvarints returns the offset after the k uvarints that start at off
+// in b, or -1 when b ends first. It counts their last bytes (high bit
+// clear) eight at a time. It does not check the encodings (more than 10
+// bytes): reading the values does (readSlot).
+func skipUvarints(b []byte, off, k int) int {
+	const highs = 0x8080808080808080
+	for k > 0 && off+8 <= len(b) {
+		ends := ^binary.LittleEndian.Uint64(b[off:]) & highs
+		if c := bits.OnesCount64(ends); c < k {
+			k -= c
+			off += 8
+			continue
+		}
+		for ; k > 1; k-- {
+			ends &= ends - 1
+		}
+		return off + bits.TrailingZeros64(ends)/8 + 1
+	}
+	for ; k > 0 && off < len(b); off++ {
+		if b[off] < 0x80 {
+			k--
+		}
+	}
+	if k > 0 {
+		return -1
+	}
+	return off
+}
+
+// skipStrings returns the offset after the k length-prefixed strings that
+// start at off in b, or -1 when b ends first or a length is malformed.
+func skipStrings(b []byte, off, k int) int {
+	for ; k > 0; k-- {
+		if off < len(b) && b[off] < 0x80 { // most lengths are one byte
+			off += 1 + int(b[off])
+			continue
+		}
+		l, n := binary.Uvarint(b[min(off, len(b)):])
+		if n <= 0 || l > uint64(len(b)) {
+			return -1
+		}
+		off += n + int(l)
+	}
+	if off > len(b) {
+		return -1
+	}
+	return off
 }
 
 // templateVars decodes template t's variables once (nil after damage).
@@ -252,6 +300,10 @@ func (pd *patternData) templateVars(t int) *tplVars {
 	id := decoder{b: gs.ints, off: gs.intOff[k]}
 	for j := 0; j < sc.ints; j++ {
 		readSlot(&id, v.ints[j*count:(j+1)*count])
+	}
+	if id.err != nil {
+		pd.fail(id.err) // an encoding the skip in unpackGroup did not check
+		return nil
 	}
 	sd := decoder{b: gs.strs, off: gs.strOff[k]}
 	arena := unsafeString(gs.strs)

@@ -3,6 +3,7 @@ package storage
 import (
 	"encoding/binary"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"slices"
 	"strconv"
@@ -143,4 +144,56 @@ func directory(sizes []int) []byte {
 		b = binary.AppendUvarint(b, uint64(k))
 	}
 	return b
+}
+
+func TestSkipUvarints(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for round := 0; round < 200; round++ {
+		var b []byte
+		var ends []int // ends[k] = offset after k+1 varints
+		for range r.IntN(40) {
+			b = binary.AppendUvarint(b, r.Uint64()>>(r.IntN(64)))
+			ends = append(ends, len(b))
+		}
+		for k := 0; k <= len(ends)+1; k++ {
+			want := -1
+			switch {
+			case k == 0:
+				want = 0
+			case k <= len(ends):
+				want = ends[k-1]
+			}
+			if got := skipUvarints(b, 0, k); got != want {
+				t.Fatalf("round %d: skipUvarints(%x, 0, %d) = %d, want %d", round, b, k, got, want)
+			}
+		}
+	}
+}
+
+func TestSkipStrings(t *testing.T) {
+	var b []byte
+	var ends []int
+	for i := range 30 {
+		b = binary.AppendUvarint(b, uint64(i*i))
+		b = append(b, strings.Repeat("x", i*i)...)
+		ends = append(ends, len(b))
+	}
+	for k := 0; k <= len(ends); k++ {
+		want := 0
+		if k > 0 {
+			want = ends[k-1]
+		}
+		if got := skipStrings(b, 0, k); got != want {
+			t.Fatalf("skipStrings(.., %d) = %d, want %d", k, got, want)
+		}
+	}
+	if got := skipStrings(b, 0, len(ends)+1); got != -1 {
+		t.Fatalf("past the end: %d, want -1", got)
+	}
+	if got := skipStrings(b[:len(b)-1], 0, len(ends)); got != -1 {
+		t.Fatalf("truncated last string: %d, want -1", got)
+	}
+	if got := skipStrings([]byte{0x80, 0x80}, 0, 1); got != -1 {
+		t.Fatalf("unterminated length: %d, want -1", got)
+	}
 }

@@ -26,19 +26,38 @@ func FuzzOpenPart(f *testing.F) {
 }
 
 // FuzzDecodeColumn decodes arbitrary column payloads of every encoding.
+// Rows read one at a time (ValueAt, which decodes only what the row
+// needs) must equal the whole column's values whenever the whole column
+// decodes without damage.
 func FuzzDecodeColumn(f *testing.F) {
 	f.Fuzz(func(t *testing.T, enc byte, rows uint16, payload []byte) {
 		n := int(rows)%1024 + 1
 		ref := &Column{name: "r", enc: EncStrings, n: n, values: make([]string, n)}
-		d := &decoder{b: payload}
-		col := decodeValues(d, Encoding(enc), n, 1<<20, func(name string) *Column {
+		lookup := func(name string) *Column {
 			if name == "r" {
 				return ref
 			}
 			return nil
-		})
-		if d.done("column") == nil && (col.Len() != n || len(col.Values()) != n) {
+		}
+		d := &decoder{b: payload}
+		col := decodeValues(d, Encoding(enc), n, 1<<20, lookup)
+		if d.done("column") != nil {
+			return
+		}
+		if col.Len() != n || len(col.Values()) != n {
 			t.Fatalf("%d values, want %d", len(col.Values()), n)
+		}
+		if col.Err() != nil {
+			return
+		}
+		one := decodeValues(&decoder{b: payload}, Encoding(enc), n, 1<<20, lookup)
+		for i := n - 1; i >= 0; i-- {
+			if got, want := one.ValueAt(i), col.Values()[i]; got != want {
+				t.Fatalf("ValueAt(%d) = %q, Values()[%d] = %q (err %v)", i, got, i, want, one.Err())
+			}
+		}
+		if err := one.Err(); err != nil {
+			t.Fatalf("rows read one at a time: %v; the whole column decodes", err)
 		}
 	})
 }
