@@ -89,7 +89,10 @@ func (pd *patternData) groupStreams(g, nInts, nStrs int) (ints, strs []byte, err
 		return nil, nil, err
 	}
 	rd := &decoder{b: raw}
-	n := rd.uvarintMax(uint64(min(rd.remaining(), maxInts)), "integer variables length")
+	n := rd.uvarintMax(uint64(maxInts), "integer variables length")
+	if rd.err == nil && n > rd.remaining() {
+		rd.fail("integer variables length %d exceeds the %d bytes left", n, rd.remaining())
+	}
 	if rd.err != nil {
 		return nil, nil, rd.err
 	}

@@ -197,3 +197,18 @@ func TestSkipStrings(t *testing.T) {
 		t.Fatalf("unterminated length: %d, want -1", got)
 	}
 }
+
+// TestPatternGroupIntegersLengthChecked: a group whose integers' length
+// runs past its stream is damage, not a panic (a bit flip found this).
+func TestPatternGroupIntegersLengthChecked(t *testing.T) {
+	pd := &patternData{limit: 1 << 20, groups: []patternGroup{{end: 1, grouped: true,
+		vars: []byte{packRaw, 2, 0x02, 0xAA}}}} // L = 2, one byte follows
+	if _, _, err := pd.groupStreams(0, 1, 0); err == nil {
+		t.Fatal("integers longer than the group stream accepted")
+	}
+	pd.groups[0].vars = []byte{packRaw, 2, 0x01, 0xAA} // L = 1: fits
+	ints, strs, err := pd.groupStreams(0, 1, 0)
+	if err != nil || string(ints) != "\xaa" || len(strs) != 0 {
+		t.Fatalf("ints %x strs %x err %v", ints, strs, err)
+	}
+}
