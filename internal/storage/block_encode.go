@@ -153,6 +153,9 @@ type colEncoder struct {
 	i64  []int64
 	buf  []byte
 	pat  patternScratch
+	// cluster, when set, is each row's value of the column that orders a
+	// pattern column's templates (see appendPattern): the level.
+	cluster []string
 }
 
 func newColEncoder(level int) *colEncoder {
@@ -251,6 +254,13 @@ func (be *blockEncoder) encode(b *blockBuilder, stream []model.Field) (block []b
 	return out, hdrLen, be.filter, fields
 }
 
+// clusterField names the column whose values order a pattern message's
+// templates when it has few distinct values: the level (ingest maps OTLP
+// and syslog severities to it). A block's error messages then keep their
+// variables in groups of their own, and showing them skips the variables
+// of the info messages around them.
+const clusterField = "level"
+
 // encodeColumns encodes every column's payload into be.data and lists them
 // in be.cols; it returns the columns the message references.
 func (be *blockEncoder) encodeColumns(b *blockBuilder) (refs []string) {
@@ -294,7 +304,14 @@ func (be *blockEncoder) encodeColumns(b *blockBuilder) (refs []string) {
 		start = len(be.data)
 		var enc Encoding
 		var distinct []string
+		e.cluster = nil
+		for i := range be.cols {
+			if c := &be.cols[i]; c.role == roleField && c.name == clusterField && c.distinct != nil {
+				e.cluster = c.values
+			}
+		}
 		be.data, enc, distinct, refs = e.appendColumn(be.data, b.msg, true, be.cands)
+		e.cluster = nil
 		ec := add(roleMsg, MsgField, enc, start)
 		ec.distinct, ec.values = distinct, b.msg
 	}

@@ -24,7 +24,8 @@ import (
 //
 //	refs       u8 count r (0..4), then r column names (uvarint length + bytes)
 //	T          uvarint number of templates, 1..n
-//	templates  packed stream of T × (uvarint length + bytes), most used first
+//	templates  packed stream of T × (uvarint length + bytes), most used
+//	           first (by level first, see appendPattern)
 //	ids        ints sequence: each row's template number
 //	integers   packed stream; for each template t in order, for each of its
 //	           integer slots, the values of t's rows in row order: with
@@ -71,6 +72,7 @@ type patternScratch struct {
 	ids    map[string]int
 	tpls   []string
 	counts []int
+	first  []int32 // each template's first row
 	rowTpl []int32
 	ints   []uint64
 	rowInt []int32 // row r's integers are ints[rowInt[r]:rowInt[r+1]]
@@ -105,13 +107,31 @@ func (e *colEncoder) appendPattern(dst []byte, values []string, cands []refColum
 	for _, r := range refs {
 		dst = appendStr(dst, r)
 	}
-	// Most used templates first.
+	// Most used templates first; with a cluster column, templates of the
+	// same level together (the level with most rows first).
 	T := len(s.tpls)
 	rank := make([]int32, T)
 	for i := range rank {
 		rank[i] = int32(i)
 	}
-	slices.SortStableFunc(rank, func(a, b int32) int { return cmp.Compare(s.counts[b], s.counts[a]) })
+	key := func(t int32) string { return "" }
+	var keyRows map[string]int
+	if e.cluster != nil {
+		key = func(t int32) string { return e.cluster[s.first[t]] }
+		keyRows = make(map[string]int)
+		for t := range s.tpls {
+			keyRows[key(int32(t))] += s.counts[t]
+		}
+	}
+	slices.SortStableFunc(rank, func(a, b int32) int {
+		if ka, kb := key(a), key(b); ka != kb {
+			if c := cmp.Compare(keyRows[kb], keyRows[ka]); c != 0 {
+				return c
+			}
+			return strings.Compare(ka, kb)
+		}
+		return cmp.Compare(s.counts[b], s.counts[a])
+	})
 	newID := make([]int32, T)
 	for i, t := range rank {
 		newID[t] = int32(i)
@@ -136,7 +156,14 @@ func (e *colEncoder) appendPattern(dst []byte, values []string, cands []refColum
 	}
 	e.i64, e.buf = ids, buf
 	dst = e.p.appendInts(dst, ids, &e.u64)
-	return e.appendVariables(dst, newID), refs, true
+	var keys []string // each new template's cluster key
+	if e.cluster != nil {
+		keys = make([]string, T)
+		for i, t := range rank {
+			keys[i] = key(t)
+		}
+	}
+	return e.appendVariables(dst, newID, keys), refs, true
 }
 
 // split splits every value into s: templates, their use counts, each
@@ -148,7 +175,7 @@ func (s *patternScratch) split(values []string, cands []refColumn) (used [maxRef
 		s.ids = make(map[string]int)
 	}
 	clear(s.ids)
-	s.tpls, s.counts = s.tpls[:0], s.counts[:0]
+	s.tpls, s.counts, s.first = s.tpls[:0], s.counts[:0], s.first[:0]
 	s.rowTpl = resize(s.rowTpl, n)
 	s.ints, s.strs = s.ints[:0], s.strs[:0]
 	s.rowInt = append(s.rowInt[:0], 0)
@@ -162,6 +189,7 @@ func (s *patternScratch) split(values []string, cands []refColumn) (used [maxRef
 			s.ids[t] = id
 			s.tpls = append(s.tpls, t)
 			s.counts = append(s.counts, 0)
+			s.first = append(s.first, int32(r))
 		}
 		s.counts[id]++
 		s.rowTpl[r] = int32(id)
@@ -224,8 +252,11 @@ func (s *patternScratch) splitValue(r int, v string, cands []refColumn, used *[m
 
 // appendVariables appends the groups of integer and string streams: for
 // each template in new order, slot by slot, the rows' values in row
-// order; a group closes once its raw streams hold patternGroupBytes.
-func (e *colEncoder) appendVariables(dst []byte, newID []int32) []byte {
+// order; a group closes once its raw streams hold patternGroupBytes, and
+// where the cluster key changes (keys, per new template; nil for none),
+// so that the variables of a level's templates share no group with
+// another level's.
+func (e *colEncoder) appendVariables(dst []byte, newID []int32, keys []string) []byte {
 	s := &e.pat
 	T := len(newID)
 	start := make([]int32, T+1)
@@ -259,7 +290,7 @@ func (e *colEncoder) appendVariables(dst []byte, newID []int32) []byte {
 				}
 			}
 		}
-		if nt == T-1 || len(buf)-intStart+len(sbuf)-strStart >= patternGroupBytes {
+		if nt == T-1 || len(buf)-intStart+len(sbuf)-strStart >= patternGroupBytes || keys != nil && keys[nt+1] != keys[nt] {
 			grp := binary.AppendUvarint(s.grp[:0], uint64(len(buf)-intStart))
 			grp = append(append(grp, buf[intStart:]...), sbuf[strStart:]...)
 			packed = e.p.pack(packed, grp, hintText)

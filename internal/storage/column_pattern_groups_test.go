@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/logbucket/logbucket/internal/model"
 )
 
 // patternGroupsValue is row i of a column whose pattern encoding needs
@@ -210,5 +212,83 @@ func TestPatternGroupIntegersLengthChecked(t *testing.T) {
 	ints, strs, err := pd.groupStreams(0, 1, 0)
 	if err != nil || string(ints) != "\xaa" || len(strs) != 0 {
 		t.Fatalf("ints %x strs %x err %v", ints, strs, err)
+	}
+}
+
+// TestPatternTemplatesClusteredByLevel: with a level column, templates
+// are ordered by level (the level with most rows first) and no variable
+// group mixes levels, so reading the error rows unpacks only groups of
+// error templates.
+func TestPatternTemplatesClusteredByLevel(t *testing.T) {
+	var values, levels []string
+	for i := range 3000 {
+		lvl := []string{"info", "info", "info", "warn", "error"}[i%5]
+		levels = append(levels, lvl)
+		values = append(values, fmt.Sprintf("%s event%c%c key=%016x n=%d", lvl, 'a'+i%7, 'a'+i/7%9, uint64(i)*0x9E3779B97F4A7C15, i))
+	}
+	e := newColEncoder(2)
+	e.cluster = levels
+	out, enc, _, _ := e.appendColumn(nil, values, true, nil)
+	d := &decoder{b: out}
+	col := decodeValues(d, enc, len(values), 1<<20, func(string) *Column { return nil })
+	if err := d.done("column"); err != nil {
+		t.Fatal(err)
+	}
+	pd := col.pat
+	level := func(tpl int) string { return strings.Fields(pd.texts[tpl])[0] }
+	if l := level(0); l != "info" {
+		t.Errorf("first template is %s, want info (most rows)", l)
+	}
+	for _, g := range pd.groups {
+		for tpl := g.first; tpl < g.end; tpl++ {
+			if level(tpl) != level(g.first) {
+				t.Fatalf("group [%d,%d) mixes %s and %s templates", g.first, g.end, level(g.first), level(tpl))
+			}
+		}
+	}
+	for i := range values {
+		if got := col.ValueAt(i); got != values[i] {
+			t.Fatalf("ValueAt(%d) = %q, want %q", i, got, values[i])
+		}
+	}
+	// The same values without the level column: most used first only,
+	// and groups mix levels.
+	out, enc, _, _ = newColEncoder(2).appendColumn(nil, values, true, nil)
+	d = &decoder{b: out}
+	plain := decodeValues(d, enc, len(values), 1<<20, func(string) *Column { return nil }).pat
+	mixed := false
+	for _, g := range plain.groups {
+		for tpl := g.first; tpl < g.end; tpl++ {
+			mixed = mixed || strings.Fields(plain.texts[tpl])[0] != strings.Fields(plain.texts[g.first])[0]
+		}
+	}
+	if !mixed {
+		t.Fatal("without a level column the groups are already by level: the test shows nothing")
+	}
+}
+
+// TestWrittenBlocksClusterByLevel: the part writer orders a block's
+// message templates by its level column.
+func TestWrittenBlocksClusterByLevel(t *testing.T) {
+	rows := repeatRows(3000, func(i int) model.Record {
+		lvl := []string{"info", "info", "info", "warn", "error"}[i%5]
+		return rec(fmt.Sprintf("%s event%c%c key=%016x n=%d", lvl, 'a'+i%7, 'a'+i/7%9, uint64(i)*0x9E3779B97F4A7C15, i), "level", lvl)
+	})
+	p, _ := writeAndOpen(t, newMemFS(), "/p", rows, DefaultWriteOptions())
+	b, err := p.ReadBlock(0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pd := b.Column(MsgField).pat
+	if len(pd.groups) < 3 {
+		t.Fatalf("%d groups", len(pd.groups))
+	}
+	for _, g := range pd.groups {
+		first := strings.Fields(pd.texts[g.first])[0]
+		for tpl := g.first; tpl < g.end; tpl++ {
+			if l := strings.Fields(pd.texts[tpl])[0]; l != first {
+				t.Fatalf("group [%d,%d) mixes %s and %s templates", g.first, g.end, first, l)
+			}
+		}
 	}
 }
