@@ -241,7 +241,7 @@ func (s *source) pendingRows(ctx context.Context, pr *indexer.PendingRange) ([]q
 }
 
 // blockStream returns the `_stream` value of a block's rows.
-func blockStream(blk *storage.Block) string { return model.StreamString(blk.Meta().StreamFields) }
+func blockStream(blk *storage.Block) string { return blk.Meta().StreamString }
 
 // buildRow builds row r of blk from the message column and cols into
 // fields (reused: the row aliases it).

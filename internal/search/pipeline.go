@@ -205,7 +205,7 @@ func (bp *blockPipeline) enterPart(part *storage.Part) {
 	streams := part.Streams()
 	bp.streamOK = make([]bool, len(streams))
 	for i := range streams {
-		bp.streamOK[i] = bp.plan.streamMatches(streams[i].Fields)
+		bp.streamOK[i] = bp.plan.streamMatches(streams[i].String)
 	}
 }
 

@@ -36,12 +36,13 @@ func collectStreams(f query.Filter, out *[]*query.FilterStream) {
 
 func (p *plan) timeOverlaps(minT, maxT int64) bool { return minT <= p.maxT && maxT >= p.minT }
 
-// streamMatches checks the stream filters against a stream's fields.
-func (p *plan) streamMatches(fields []model.Field) bool {
+// streamMatches checks the stream filters against a stream's `_stream`
+// value.
+func (p *plan) streamMatches(stream string) bool {
 	if len(p.streams) == 0 {
 		return true
 	}
-	row := query.Row{Fields: []model.Field{{Name: "_stream", Value: model.StreamString(fields)}}}
+	row := query.Row{Fields: []model.Field{{Name: "_stream", Value: stream}}}
 	for _, f := range p.streams {
 		if !f.Match(&row) {
 			return false

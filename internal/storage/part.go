@@ -99,6 +99,9 @@ type Stream struct {
 	ID uint64
 	// Fields are the stream fields, sorted by name.
 	Fields []model.Field
+	// String is the rows' `_stream` value, model.StreamString(Fields)
+	// (set by OpenPart, so queries need not build it again).
+	String string
 }
 
 // BlockMeta describes one block; a Part keeps them all in memory.
@@ -108,6 +111,7 @@ type BlockMeta struct {
 	Stream       int
 	StreamID     uint64
 	StreamFields []model.Field
+	StreamString string
 	Rows         int
 	// MinTime and MaxTime bound the rows' times, inclusive.
 	MinTime, MaxTime int64

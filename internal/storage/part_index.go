@@ -144,6 +144,9 @@ func decodeIndex(raw []byte, dataEnd, filtersLen int64) (*partIndex, error) {
 		if d.err == nil && streamHash(s.Fields) != s.ID {
 			d.fail("stream %d id %x does not match its fields", i, s.ID)
 		}
+		if d.err == nil {
+			s.String = model.StreamString(s.Fields)
+		}
 		if d.err == nil && i > 0 && compareStreams(&ix.streams[i-1], s) >= 0 {
 			d.fail("stream %d out of order", i)
 		}
@@ -156,7 +159,8 @@ func decodeIndex(raw []byte, dataEnd, filtersLen int64) (*partIndex, error) {
 		if d.err != nil {
 			break
 		}
-		e.StreamID, e.StreamFields = ix.streams[e.Stream].ID, ix.streams[e.Stream].Fields
+		st := &ix.streams[e.Stream]
+		e.StreamID, e.StreamFields, e.StreamString = st.ID, st.Fields, st.String
 		switch {
 		case i > 0 && e.Stream < ix.blocks[i-1].Stream:
 			d.fail("block %d out of stream order", i)

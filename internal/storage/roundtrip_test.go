@@ -569,3 +569,27 @@ func TestConcurrentReads(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestStreamStringsKept: an opened part carries each stream's `_stream`
+// value, on the stream and on its blocks' metadata.
+func TestStreamStringsKept(t *testing.T) {
+	rows := repeatRows(50, func(i int) model.Record {
+		r := rec(fmt.Sprint("row ", i))
+		r.Stream = []model.Field{{Name: "host", Value: fmt.Sprintf("h\"%d", i%3)}, {Name: "service", Value: "결제"}}
+		return r
+	})
+	p, _ := writeAndOpen(t, newMemFS(), "/p", rows, WriteOptions{BlockRows: 8})
+	if len(p.Streams()) != 3 {
+		t.Fatalf("%d streams", len(p.Streams()))
+	}
+	for _, s := range p.Streams() {
+		if want := model.StreamString(s.Fields); s.String != want {
+			t.Fatalf("stream %v: String %q, want %q", s.Fields, s.String, want)
+		}
+	}
+	for _, m := range p.Blocks() {
+		if want := model.StreamString(m.StreamFields); m.StreamString != want {
+			t.Fatalf("block of %v: StreamString %q, want %q", m.StreamFields, m.StreamString, want)
+		}
+	}
+}
