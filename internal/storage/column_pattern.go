@@ -355,15 +355,19 @@ type template struct {
 // group's for a single row (ValueAt, column_pattern_groups.go). A query
 // whose filters are decided by the templates never pays for them.
 type patternData struct {
-	texts   []string   // the templates, for Pattern
-	tpls    []template // their layout, built by layout
-	ids     []uint32
-	refCols []*Column
-	groups  []patternGroup // the variables, still packed
-	limit   int
-	litSize int // bytes of all rows' literal text
-	nInts   int
-	nStrs   int
+	// The templates: T of them, packed until first used (templates).
+	nTemplates  int
+	packedTexts []byte
+	textsOnce   sync.Once
+	texts       []string
+	tpls        []template // their layout, built by layout
+	ids         []uint32
+	refCols     []*Column
+	groups      []patternGroup // the variables, still packed
+	limit       int
+	litSize     int // bytes of all rows' literal text
+	nInts       int
+	nStrs       int
 	// corrupt wraps damage found by load with where it is (the part's
 	// CorruptionError); nil leaves it as is.
 	corrupt func(error) error
@@ -456,10 +460,16 @@ func decodePattern(d *decoder, n, limit int, cols func(string) *Column, grouped 
 		}
 		pd.refCols[i] = c
 	}
-	if pd.texts = readTemplates(d, n, limit); d.err != nil {
+	T := d.uvarintMax(uint64(n), "template count")
+	if d.err == nil && T == 0 {
+		d.fail("no templates")
+	}
+	start := d.off
+	skipPacked(d)
+	if d.err != nil {
 		return nil
 	}
-	T := len(pd.texts)
+	pd.nTemplates, pd.packedTexts = T, d.b[start:d.off:d.off]
 	ids := readInts(d, n, nil)
 	if d.err != nil {
 		return nil
@@ -560,9 +570,13 @@ func (pd *patternData) ensureLayout() error {
 // the variable streams and splits it into steps.
 func (pd *patternData) layout() error {
 	nrefs := len(pd.refCols)
-	pd.tpls = make([]template, len(pd.texts))
+	texts := pd.templates()
+	if texts == nil {
+		return *pd.err.Load()
+	}
+	pd.tpls = make([]template, len(texts))
 	for i := range pd.tpls {
-		pd.tpls[i].text = pd.texts[i]
+		pd.tpls[i].text = texts[i]
 		if err := countCodes(pd.tpls[i].text, nrefs, &pd.tpls[i]); err != nil {
 			return err
 		}
@@ -615,17 +629,28 @@ func (pd *patternData) fail(err error) {
 	pd.err.CompareAndSwap(nil, &err)
 }
 
-// readTemplates reads the template count and stream and splits it. The
-// template texts alias the decoded stream; their variable codes are
-// checked by load.
-func readTemplates(d *decoder, n, limit int) []string {
-	T := d.uvarintMax(uint64(n), "template count")
-	if d.err == nil && T == 0 {
-		d.fail("no templates")
-	}
+// templates unpacks and splits the templates once; nil after damage
+// (recorded, see fail).
+func (pd *patternData) templates() []string {
+	pd.textsOnce.Do(func() {
+		texts, err := splitTemplates(pd.packedTexts, pd.nTemplates, pd.limit)
+		if err != nil {
+			pd.fail(err)
+			return
+		}
+		pd.texts = texts
+	})
+	return pd.texts
+}
+
+// splitTemplates unpacks the templates stream of T templates and splits
+// it. The template texts alias the unpacked stream; their variable codes
+// are checked where they are used (countCodes).
+func splitTemplates(packed []byte, T, limit int) ([]string, error) {
+	d := &decoder{b: packed}
 	raw := unpack(d, -1, limit+T*binary.MaxVarintLen64)
-	if d.err != nil {
-		return nil
+	if err := d.done("templates"); err != nil {
+		return nil, err
 	}
 	arena := unsafeString(raw) // raw is never modified: fresh or a read buffer
 	texts := make([]string, T)
@@ -635,16 +660,14 @@ func readTemplates(d *decoder, n, limit int) []string {
 		pos := td.off
 		td.bytes(l)
 		if td.err != nil {
-			d.err = td.err
-			return nil
+			return nil, td.err
 		}
 		texts[i] = arena[pos : pos+l]
 	}
 	if err := td.done("templates"); err != nil {
-		d.err = err
-		return nil
+		return nil, err
 	}
-	return texts
+	return texts, nil
 }
 
 // readSlots reads the integer variables of tpls from their unpacked
@@ -777,12 +800,17 @@ type Pattern struct {
 }
 
 // Pattern returns the column's template view; ok is false unless the
-// column is EncPattern. Shared: do not modify.
+// column is EncPattern and its templates are intact (Err reports damage).
+// Shared: do not modify.
 func (c *Column) Pattern() (p Pattern, ok bool) {
 	if c.pat == nil {
 		return Pattern{}, false
 	}
-	return Pattern{Templates: c.pat.texts, IDs: c.pat.ids}, true
+	texts := c.pat.templates()
+	if texts == nil {
+		return Pattern{}, false
+	}
+	return Pattern{Templates: texts, IDs: c.pat.ids}, true
 }
 
 // TemplateText returns a template with each variable byte replaced by

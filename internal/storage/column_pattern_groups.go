@@ -138,7 +138,7 @@ type slotCounts struct{ ints, strs int }
 func (pd *patternData) prepare() {
 	ps := &pd.partial
 	ps.once.Do(func() {
-		ps.counts = make([]int32, len(pd.texts))
+		ps.counts = make([]int32, pd.nTemplates)
 		ps.ranks = make([]int32, len(pd.ids))
 		for r, id := range pd.ids {
 			ps.ranks[r] = ps.counts[id]
@@ -155,7 +155,10 @@ func (pd *patternData) prepare() {
 		}
 		ps.refs = refs
 		ps.groups = make([]groupState, len(pd.groups))
-		ps.vars = make([]atomic.Pointer[tplVars], len(pd.texts))
+		if pd.templates() == nil {
+			return // damaged templates: reads see empty values
+		}
+		ps.vars = make([]atomic.Pointer[tplVars], pd.nTemplates)
 	})
 }
 

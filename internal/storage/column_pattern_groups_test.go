@@ -128,13 +128,13 @@ func TestPatternGroupDirectoryChecked(t *testing.T) {
 		append([]int{sizes[0] - 1}, sizes[1:]...),
 		append([]int{sizes[0] + 1}, sizes[1:]...),
 		append([]int{0}, sizes...),
-		{len(col.pat.texts)}, // one group, but several groups of streams follow
+		{col.pat.nTemplates}, // one group, but several groups of streams follow
 	} {
 		payload := append(append(slices.Clone(out[:dirOff]), directory(bad)...), out[groupsOff:]...)
 		d := &decoder{b: payload}
 		decodeValues(d, enc, len(values), 1<<20, func(string) *Column { return nil })
 		if d.done("column") == nil {
-			t.Errorf("group sizes %v of %d templates accepted", bad, len(col.pat.texts))
+			t.Errorf("group sizes %v of %d templates accepted", bad, col.pat.nTemplates)
 		}
 	}
 }
@@ -235,7 +235,7 @@ func TestPatternTemplatesClusteredByLevel(t *testing.T) {
 		t.Fatal(err)
 	}
 	pd := col.pat
-	level := func(tpl int) string { return strings.Fields(pd.texts[tpl])[0] }
+	level := func(tpl int) string { return strings.Fields(pd.templates()[tpl])[0] }
 	if l := level(0); l != "info" {
 		t.Errorf("first template is %s, want info (most rows)", l)
 	}
@@ -259,7 +259,7 @@ func TestPatternTemplatesClusteredByLevel(t *testing.T) {
 	mixed := false
 	for _, g := range plain.groups {
 		for tpl := g.first; tpl < g.end; tpl++ {
-			mixed = mixed || strings.Fields(plain.texts[tpl])[0] != strings.Fields(plain.texts[g.first])[0]
+			mixed = mixed || strings.Fields(plain.templates()[tpl])[0] != strings.Fields(plain.templates()[g.first])[0]
 		}
 	}
 	if !mixed {
@@ -284,9 +284,9 @@ func TestWrittenBlocksClusterByLevel(t *testing.T) {
 		t.Fatalf("%d groups", len(pd.groups))
 	}
 	for _, g := range pd.groups {
-		first := strings.Fields(pd.texts[g.first])[0]
+		first := strings.Fields(pd.templates()[g.first])[0]
 		for tpl := g.first; tpl < g.end; tpl++ {
-			if l := strings.Fields(pd.texts[tpl])[0]; l != first {
+			if l := strings.Fields(pd.templates()[tpl])[0]; l != first {
 				t.Fatalf("group [%d,%d) mixes %s and %s templates", g.first, g.end, first, l)
 			}
 		}

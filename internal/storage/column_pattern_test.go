@@ -29,8 +29,8 @@ func TestPatternVariablesDecodedOnFirstUse(t *testing.T) {
 		values = append(values, fmt.Sprintf("took %d ms for id=x%dy", i*3, i*999))
 	}
 	col := patternColumn(t, values)
-	if col.pat.ints != nil || col.pat.strs != nil {
-		t.Fatal("variables decoded before any value was used")
+	if col.pat.ints != nil || col.pat.strs != nil || col.pat.texts != nil {
+		t.Fatal("templates or variables decoded before any value was used")
 	}
 	p, _ := col.Pattern()
 	if len(p.Templates) == 0 || len(p.IDs) != len(values) {
@@ -57,7 +57,7 @@ func TestPatternDamagedVariablesReportedLazily(t *testing.T) {
 	col := patternColumn(t, values)
 	// Two well-formed but empty packed streams where the variables should
 	// be: decoding succeeded, using a value finds the damage.
-	col.pat.groups = []patternGroup{{end: len(col.pat.texts), vars: []byte{packRaw, 0, packRaw, 0}}}
+	col.pat.groups = []patternGroup{{end: col.pat.nTemplates, vars: []byte{packRaw, 0, packRaw, 0}}}
 	col.pat.corrupt = func(err error) error {
 		return &CorruptionError{Path: "p", Section: "block 0 column _msg", Err: err}
 	}
