@@ -127,7 +127,7 @@ func (b *bucketIndex) consume(p int) {
 		}
 		lag := res.End - res.Next
 		b.mu.Lock()
-		b.turns.read(p, res.Records[len(res.Records)/2].Record.Time)
+		b.turns.read(p, res.Records[len(res.Records)/2].Record.Time, lag >= int64(b.ix.opts.ReadBatch))
 		b.roomCond.Broadcast()
 		for b.turns.ahead(p) && ctx.Err() == nil {
 			b.roomCond.Wait()

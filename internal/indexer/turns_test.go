@@ -13,8 +13,8 @@ import (
 
 func TestConsumerTurnsLetTheFurthestBehindGo(t *testing.T) {
 	c := newConsumerTurns(3)
-	c.read(0, 100)
-	c.read(1, 50)
+	c.read(0, 100, false)
+	c.read(1, 50, false)
 	if !c.ahead(1) {
 		t.Fatal("partition 1 goes on before partition 2 has said where it is")
 	}
@@ -26,11 +26,15 @@ func TestConsumerTurnsLetTheFurthestBehindGo(t *testing.T) {
 	if c.ahead(0) {
 		t.Fatal("partition 0 waits for an idle partition")
 	}
-	c.read(1, 100-turnWindow-1) // a backfill far behind holds nobody back
+	c.read(1, 100-turnWindow-1, false) // a backfill far behind holds nobody back
 	if c.ahead(0) {
 		t.Fatal("partition 0 waits for a partition more than turnWindow behind")
 	}
-	c.read(1, 100-turnWindow)
+	c.read(1, 100-turnWindow-1, true) // unless it is still reading a backlog
+	if !c.ahead(0) {
+		t.Fatal("partition 0 does not wait for a partition with a backlog")
+	}
+	c.read(1, 100-turnWindow, false)
 	if !c.ahead(0) {
 		t.Fatal("partition 0 does not wait for a partition within turnWindow")
 	}
@@ -38,8 +42,17 @@ func TestConsumerTurnsLetTheFurthestBehindGo(t *testing.T) {
 
 // A backlog in which one partition holds most records: without turns the
 // consumers of the small partitions read through their whole backlog in
-// the first flushes, and every part spans the whole time range.
+// the first flushes, and every part spans the whole time range. With the
+// records a second apart the busy partition falls hours behind the others
+// in record time: it must still hold them back (it has a backlog, it is
+// not a backfill), or the parts of a bulk load span most of the day.
 func TestBacklogFlushesStayNarrowInTime(t *testing.T) {
+	for _, step := range []int64{1e6, 1e9} {
+		t.Run(time.Duration(step).String()+" apart", func(t *testing.T) { backlogStaysNarrow(t, step) })
+	}
+}
+
+func backlogStaysNarrow(t *testing.T, step int64) {
 	e := newEnv(t, vfs.OS{})
 	const n = 40_000
 	recs := make([]model.Record, n)
@@ -48,7 +61,7 @@ func TestBacklogFlushesStayNarrowInTime(t *testing.T) {
 		if i%10 == 0 {
 			s = "quiet-" + strconv.Itoa(i%7) // the other partitions' streams
 		}
-		recs[i] = model.Record{Time: int64(i) * 1e6, Msg: "m" + strconv.Itoa(i),
+		recs[i] = model.Record{Time: int64(i) * step, Msg: "m" + strconv.Itoa(i),
 			Stream: []model.Field{{Name: "s", Value: s}}}
 	}
 	if err := e.log.CreateBucket(context.Background(), "b"); err != nil {
@@ -93,7 +106,7 @@ func TestBacklogFlushesStayNarrowInTime(t *testing.T) {
 	// nearly all 40,000.
 	width := int64(100 * n / sparse)
 	for _, p := range b.parts {
-		span := (p.entry.MaxTime - p.entry.MinTime) / 1e6
+		span := (p.entry.MaxTime - p.entry.MinTime) / step
 		if limit := p.entry.Rows + 2*width + 1000; span > limit {
 			t.Errorf("part %s of %d rows spans %d records' time, want at most %d", p.entry.File, p.entry.Rows, span, limit)
 		}
