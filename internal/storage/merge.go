@@ -120,14 +120,20 @@ func (c *cursor) read() error {
 	return nil
 }
 
-// step moves past the current row.
-func (c *cursor) step() {
+// step moves past the current row. Leaving a block, it reports damage
+// found while its values were built lazily (Block.Err): those values
+// read as empty, and a merge must not write them.
+func (c *cursor) step() error {
 	c.row++
 	if c.row >= c.blk.Len() {
+		if err := c.blk.Err(); err != nil {
+			return fmt.Errorf("read block %d of %s: %w", c.idx, c.p.path, err)
+		}
 		c.at(c.idx + 1)
-		return
+		return nil
 	}
 	c.time, c.pos = c.blk.Time(c.row), c.blk.Position(c.row)
+	return nil
 }
 
 // copyable reports whether cursor i's next block, not read yet, can go to
@@ -225,7 +231,9 @@ func (m *merger) mergeStream(g int, s *Stream) error {
 			b.setField(col.name, col.Value(r))
 		}
 		last, lastTime = c.pos, c.time
-		c.step()
+		if err := c.step(); err != nil {
+			return err
+		}
 	}
 	nb, err := m.pw.writeBlock(b, g)
 	m.b = nb // the writer owns b now

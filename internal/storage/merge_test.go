@@ -1,6 +1,9 @@
 package storage
 
 import (
+	"bytes"
+	"encoding/binary"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"runtime"
@@ -206,4 +209,49 @@ func mergeHeapGrowth(t *testing.T, rowsPerPart int) (int64, int64) {
 		t.Fatal(err)
 	}
 	return int64(peak) - int64(base.HeapAlloc), inputRaw
+}
+
+// TestMergeRefusesLazilyFoundDamage: damage that only shows when a
+// message's values are built (here the integers' length of its variable
+// group, past a checksum that no longer guards it) fails the merge
+// instead of writing the rows with empty messages.
+func TestMergeRefusesLazilyFoundDamage(t *testing.T) {
+	fsys := newMemFS()
+	rows := repeatRows(40, func(i int) model.Record {
+		return rec(fmt.Sprintf("v=%d ok", uint64(i+1)*0x9E3779B97F4A7C15>>4)) // incompressible integers
+	})
+	if _, err := WritePart(fsys, "/a.part", PartMeta{Bucket: "b", Day: 1}, rows, WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := OpenPart(fsys, "/a.part")
+	if err != nil {
+		t.Fatal(err)
+	}
+	blk, err := p.ReadBlock(0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	grp := blk.Column(MsgField).pat.groups[0].vars
+	if len(grp) < 3 || grp[0] != packRaw {
+		t.Fatalf("want one raw variable group, got % x", grp[:min(len(grp), 8)])
+	}
+	file := slices.Clone(fsys.bytes("/a.part"))
+	at := bytes.Index(file, grp)
+	if at < 0 || bytes.Index(file[at+1:], grp) >= 0 {
+		t.Fatal("variable group not found once in the file")
+	}
+	// mode, raw length, then the integers' length: make it run past the end.
+	_, n := binary.Uvarint(grp[1:])
+	file[at+1+n] = 0x7f
+	p.Close()
+	fsys.put("/a.part", file)
+	damaged, err := openPart(fsys, "/a.part", false) // checksums would catch it first
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer damaged.Close()
+	_, err = MergeParts(fsys, "/m.part", []*Part{damaged}, WriteOptions{})
+	if !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("merge of a damaged message column: %v, want ErrCorrupt", err)
+	}
 }
