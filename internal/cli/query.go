@@ -172,7 +172,8 @@ func printRows(r io.Reader, output string, w io.Writer) error {
 	return sc.Err()
 }
 
-// tableLine renders a row as `TIME  k=v ...  MESSAGE`, escaped.
+// tableLine renders a row as `TIME  k=v ...  MESSAGE`, escaped; the
+// stream's own fields stand for `_stream` and `_stream_id`.
 func tableLine(row map[string]any) string {
 	var b strings.Builder
 	if t, ok := row["_time"].(string); ok {
@@ -184,7 +185,7 @@ func tableLine(row map[string]any) string {
 	}
 	keys := make([]string, 0, len(row))
 	for k := range row {
-		if k != "_time" && k != "_msg" && k != "_stream" {
+		if k != "_time" && k != "_msg" && k != "_stream" && k != "_stream_id" {
 			keys = append(keys, k)
 		}
 	}

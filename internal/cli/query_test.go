@@ -25,7 +25,7 @@ func canned(t *testing.T, body string, status int) (*httptest.Server, *http.Requ
 }
 
 func TestQueryOutputs(t *testing.T) {
-	rows := `{"_time":"2026-01-01T00:00:00Z","_msg":"evil \u001b[31mred\u001b[0m\r\nnext","_stream":"{}","level":"error"}` + "\n"
+	rows := `{"_time":"2026-01-01T00:00:00Z","_msg":"evil \u001b[31mred\u001b[0m\r\nnext","_stream":"{}","_stream_id":"00000000000000000000000000000000cbf29ce484222325","level":"error"}` + "\n"
 	ts, req := canned(t, rows, 200)
 	for _, c := range []struct {
 		output string
@@ -34,7 +34,7 @@ func TestQueryOutputs(t *testing.T) {
 	}{
 		{"json", []string{`"level":"error"`, `\u001b[31m`}, nil},
 		{"raw", []string{`evil \x1b[31mred\x1b[0m\r\nnext`}, []string{"\x1b"}},
-		{"table", []string{"level=error", `evil \x1b[31mred`}, []string{"\x1b", "\r"}},
+		{"table", []string{"level=error", `evil \x1b[31mred`}, []string{"\x1b", "\r", "_stream"}},
 	} {
 		var out, errOut bytes.Buffer
 		code := RunQuery(context.Background(), []string{"--server", ts.URL, "--bucket", "b", "--since", "1h", "-o", c.output, "error"}, &out, &errOut)

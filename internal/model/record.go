@@ -77,6 +77,28 @@ func StreamHash(stream []Field) uint64 {
 	return h.Sum64()
 }
 
+// StreamID returns the `_stream_id` of sorted stream fields: StreamIDOf
+// their StreamHash.
+func StreamID(stream []Field) string { return StreamIDOf(StreamHash(stream)) }
+
+// StreamIDOf returns the `_stream_id` of a stream with the given
+// StreamHash: 48 hexadecimal digits like VictoriaLogs' (which puts the
+// tenant in the first 16 and a 128-bit stream hash in the rest), here 32
+// zeros then the 64-bit hash, so clients that pass it back in a
+// `_stream_id:` filter (Grafana's log context) find the stream.
+func StreamIDOf(hash uint64) string {
+	const digits = "0123456789abcdef"
+	var b [48]byte
+	for i := range b[:32] {
+		b[i] = '0'
+	}
+	for i := 47; i >= 32; i-- {
+		b[i] = digits[hash&15]
+		hash >>= 4
+	}
+	return string(b[:])
+}
+
 // Size is the approximate number of bytes the record's strings occupy; used
 // for memory budgets and limits.
 func (r *Record) Size() int {

@@ -214,8 +214,6 @@ func (p *parser) parsePhraseTail(phrase, field string) (Filter, error) {
 			return nil, p.errAt("_stream: must be followed by a stream filter {...}")
 		}
 		return p.parseStreamFilter()
-	case "_stream_id":
-		return nil, p.errAt("_stream_id filters are not supported by logbucket; use a stream filter {...}")
 	}
 	return p.parseGeneric(canonicalField(phrase))
 }

@@ -35,11 +35,12 @@ type Row struct {
 
 // RowFromRecord converts a stored record into a source row.
 func RowFromRecord(rec *model.Record) Row {
-	fields := make([]model.Field, 0, 2+len(rec.Stream)+len(rec.Fields))
+	fields := make([]model.Field, 0, 3+len(rec.Stream)+len(rec.Fields))
 	if rec.Msg != "" {
 		fields = append(fields, model.Field{Name: "_msg", Value: rec.Msg})
 	}
-	fields = append(fields, model.Field{Name: "_stream", Value: model.StreamString(rec.Stream)})
+	fields = append(fields, model.Field{Name: "_stream", Value: model.StreamString(rec.Stream)},
+		model.Field{Name: "_stream_id", Value: model.StreamID(rec.Stream)})
 	fields = append(fields, rec.Stream...)
 	fields = append(fields, rec.Fields...)
 	return Row{Time: rec.Time, Fields: fields}

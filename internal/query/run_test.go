@@ -234,7 +234,7 @@ func TestRowJSON(t *testing.T) {
 	}
 	rec := model.Record{Time: 7, Msg: "m", Stream: []model.Field{{Name: "a", Value: "1"}}, Fields: []model.Field{{Name: "b", Value: "2"}}}
 	row := RowFromRecord(&rec)
-	if got := fmt.Sprint(row.Fields); got != `[{_msg m} {_stream {a="1"}} {a 1} {b 2}]` {
+	if got := fmt.Sprint(row.Fields); got != `[{_msg m} {_stream {a="1"}} {_stream_id `+model.StreamID(rec.Stream)+`} {a 1} {b 2}]` {
 		t.Fatalf("RowFromRecord: %s", got)
 	}
 }

@@ -164,7 +164,8 @@ func (bf *blockFilter) leaf(f query.Filter, field string, mask []bool) {
 }
 
 // constValue returns the value of a field every row of the block shares:
-// _stream, a stream field, a constant column, or a column the block lacks.
+// _stream, _stream_id, a stream field, a constant column, or a column the
+// block lacks.
 func (bf *blockFilter) constValue(field string) (string, bool) {
 	return constValue(bf.blk, bf.stream, field)
 }
@@ -176,10 +177,8 @@ func constValue(blk *storage.Block, stream, field string) (string, bool) {
 		return stream, true
 	}
 	meta := blk.Meta()
-	for _, s := range meta.StreamFields {
-		if s.Name == field {
-			return s.Value, true
-		}
+	if v, ok := streamValue(meta, field); ok {
+		return v, true
 	}
 	col := blk.Column(field)
 	if col == nil {

@@ -68,7 +68,7 @@ func genFilter(r *rand.Rand, depth int) string {
 		return "(" + genFilter(r, depth-1) + op + genFilter(r, depth-1) + ")"
 	}
 	w := words[r.IntN(len(words))]
-	switch r.IntN(15) {
+	switch r.IntN(17) {
 	case 0:
 		return w
 	case 1:
@@ -97,8 +97,18 @@ func genFilter(r *rand.Rand, depth int) string {
 		return "user_id:*"
 	case 13:
 		return "trace:=" + strconv.Quote([]string{traceValue(r.IntN(2000)), strings.ToUpper(traceValue(r.IntN(2000))), "", "zz"}[r.IntN(4)])
+	case 14:
+		return "_stream_id:in(" + randomStreamID(r) + ", " + randomStreamID(r) + ")"
+	case 15:
+		return "_stream_id:" + randomStreamID(r)
 	}
 	return "i(" + strings.ToUpper(w) + ")"
+}
+
+// randomStreamID returns the _stream_id of one of genRecords' streams.
+func randomStreamID(r *rand.Rand) string {
+	svc := services[r.IntN(len(services))]
+	return model.StreamID([]model.Field{{Name: "host", Value: svc + "-" + strconv.Itoa(r.IntN(3))}, {Name: "service", Value: svc}})
 }
 
 // genQuery adds a random pipe to a random filter.

@@ -249,7 +249,8 @@ func buildRow(blk *storage.Block, stream string, msgCol *storage.Column, cols []
 	if msg := msgAt(msgCol, r); msg != "" {
 		fields = append(fields, model.Field{Name: "_msg", Value: msg})
 	}
-	fields = append(fields, model.Field{Name: "_stream", Value: stream})
+	fields = append(fields, model.Field{Name: "_stream", Value: stream},
+		model.Field{Name: "_stream_id", Value: blk.Meta().StreamIDStr})
 	fields = append(fields, blk.Meta().StreamFields...)
 	for _, c := range cols {
 		if c.Name() == storage.MsgField {
@@ -305,7 +306,7 @@ func (s *source) blockRows(blk *storage.Block, dst []query.Row) ([]query.Row, er
 			}
 		}
 	}
-	scratch := make([]model.Field, 0, 2+len(meta.StreamFields)+len(cols))
+	scratch := make([]model.Field, 0, 3+len(meta.StreamFields)+len(cols))
 	for r := 0; r < blk.Len(); r++ {
 		if !mask[r] {
 			continue // decided without building the row

@@ -60,7 +60,7 @@ func (p *plan) blockMayMatch(m *storage.BlockMeta, filter func() (*storage.Filte
 	}
 	var bloomFields []string
 	for field, terms := range p.tokens {
-		if v, ok := streamValue(m.StreamFields, field); ok {
+		if v, ok := streamValue(m, field); ok {
 			if !valueHasTerms(v, terms) {
 				return false, nil
 			}
@@ -86,8 +86,13 @@ func (p *plan) blockMayMatch(m *storage.BlockMeta, filter func() (*storage.Filte
 	return true, nil
 }
 
-func streamValue(fields []model.Field, name string) (string, bool) {
-	for _, f := range fields {
+// streamValue returns a block's value of a field that only depends on its
+// stream: `_stream_id` or a stream field.
+func streamValue(m *storage.BlockMeta, name string) (string, bool) {
+	if name == "_stream_id" {
+		return m.StreamIDStr, true
+	}
+	for _, f := range m.StreamFields {
 		if f.Name == name {
 			return f.Value, true
 		}

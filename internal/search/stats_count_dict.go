@@ -110,12 +110,11 @@ func isSpecialField(name string) bool {
 }
 
 // metaConstValue returns the value every row of a block has for field
-// when the block's metadata tells: a stream field, or a field it lacks.
+// when the block's metadata tells: `_stream_id`, a stream field, or a
+// field it lacks.
 func metaConstValue(meta *storage.BlockMeta, field string) (string, bool) {
-	for _, f := range meta.StreamFields {
-		if f.Name == field {
-			return f.Value, true
-		}
+	if v, ok := streamValue(meta, field); ok {
+		return v, true
 	}
 	if !meta.HasField(field) {
 		return "", true

@@ -99,9 +99,10 @@ type Stream struct {
 	ID uint64
 	// Fields are the stream fields, sorted by name.
 	Fields []model.Field
-	// String is the rows' `_stream` value, model.StreamString(Fields)
-	// (set by OpenPart, so queries need not build it again).
-	String string
+	// String is the rows' `_stream` value, model.StreamString(Fields),
+	// and IDString their `_stream_id`, model.StreamIDOf(ID) (both set by
+	// OpenPart, so queries need not build them again).
+	String, IDString string
 }
 
 // BlockMeta describes one block; a Part keeps them all in memory.
@@ -111,7 +112,8 @@ type BlockMeta struct {
 	Stream       int
 	StreamID     uint64
 	StreamFields []model.Field
-	StreamString string
+	StreamString string // the rows' `_stream`
+	StreamIDStr  string // the rows' `_stream_id`
 	Rows         int
 	// MinTime and MaxTime bound the rows' times, inclusive.
 	MinTime, MaxTime int64

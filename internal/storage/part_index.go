@@ -145,7 +145,7 @@ func decodeIndex(raw []byte, dataEnd, filtersLen int64) (*partIndex, error) {
 			d.fail("stream %d id %x does not match its fields", i, s.ID)
 		}
 		if d.err == nil {
-			s.String = model.StreamString(s.Fields)
+			s.String, s.IDString = model.StreamString(s.Fields), model.StreamIDOf(s.ID)
 		}
 		if d.err == nil && i > 0 && compareStreams(&ix.streams[i-1], s) >= 0 {
 			d.fail("stream %d out of order", i)
@@ -160,7 +160,7 @@ func decodeIndex(raw []byte, dataEnd, filtersLen int64) (*partIndex, error) {
 			break
 		}
 		st := &ix.streams[e.Stream]
-		e.StreamID, e.StreamFields, e.StreamString = st.ID, st.Fields, st.String
+		e.StreamID, e.StreamFields, e.StreamString, e.StreamIDStr = st.ID, st.Fields, st.String, st.IDString
 		switch {
 		case i > 0 && e.Stream < ix.blocks[i-1].Stream:
 			d.fail("block %d out of stream order", i)

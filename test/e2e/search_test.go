@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -136,3 +137,66 @@ func TestSearchExactlyOnceAcrossKill9(t *testing.T) {
 
 // longMode reports whether the long test tier was asked for.
 func longMode() bool { return os.Getenv("LOGBUCKET_LONG") == "1" }
+
+// TestSearchLogContextByStreamID follows Grafana's and vmui's log context:
+// take a result row's _stream_id and _time, then ask for the rows of that
+// stream before it (`_stream_id:ID _time:<=T | sort by (_time) desc |
+// limit N`) and around it (`... | stream_context`).
+func TestSearchLogContextByStreamID(t *testing.T) {
+	s := startServer(t, t.TempDir())
+	var body strings.Builder
+	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := 0; i < 40; i++ {
+		fmt.Fprintf(&body, `{"_time":%q,"_msg":"step %d","service":"%s"}`+"\n",
+			base.Add(time.Duration(i)*time.Second).Format(time.RFC3339Nano), i, []string{"pay", "game"}[i%2])
+	}
+	if resp, _, err := s.ingest(context.Background(), ingestReq{bucket: "s", streamFields: "service", body: []byte(body.String())}); err != nil || resp.status != 200 {
+		t.Fatalf("ingest: %v %v", err, resp)
+	}
+	for queryCount(t, s, "s", "*") < 40 {
+		time.Sleep(20 * time.Millisecond)
+	}
+	rows := func(q string) []map[string]string {
+		t.Helper()
+		resp := s.mustDo(t, http.MethodGet, "/select/logsql/query", url.Values{"query": {q}, "bucket": {"s"}}, nil, nil)
+		if resp.status != 200 {
+			t.Fatalf("query %q: %s", q, resp)
+		}
+		var out []map[string]string
+		for _, line := range strings.Split(strings.TrimSpace(string(resp.body)), "\n") {
+			var m map[string]string
+			if err := json.Unmarshal([]byte(line), &m); err != nil {
+				t.Fatalf("query %q: row %q: %v", q, line, err)
+			}
+			out = append(out, m)
+		}
+		return out
+	}
+	anchor := rows(`"step 20"`)
+	if len(anchor) != 1 || len(anchor[0]["_stream_id"]) != 48 {
+		t.Fatalf("anchor rows %v: want one with a 48-digit _stream_id", anchor)
+	}
+	id, ts := anchor[0]["_stream_id"], anchor[0]["_time"]
+	before := rows(fmt.Sprintf("_stream_id:%s _time:<=%s | sort by (_time) desc | limit 3", id, ts))
+	var got []string
+	for _, r := range before {
+		if r["_stream_id"] != id || r["service"] != "pay" {
+			t.Fatalf("context row of another stream: %v", r)
+		}
+		got = append(got, r["_msg"])
+	}
+	if want := "step 20,step 18,step 16"; strings.Join(got, ",") != want {
+		t.Fatalf("rows before: %q, want %s", got, want)
+	}
+	around := rows(fmt.Sprintf("_stream_id:%s _time:%s | stream_context before 1 after 1", id, ts))
+	got = got[:0]
+	for _, r := range around {
+		got = append(got, r["_msg"])
+	}
+	if want := "step 18,step 20,step 22"; strings.Join(got, ",") != want {
+		t.Fatalf("stream_context: %q, want %s", got, want)
+	}
+	if other := rows(`{service="game"} | limit 1`); other[0]["_stream_id"] == id || len(other[0]["_stream_id"]) != 48 {
+		t.Fatalf("the game stream's _stream_id %q equals pay's or is malformed", other[0]["_stream_id"])
+	}
+}
