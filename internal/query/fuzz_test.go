@@ -2,11 +2,9 @@ package query
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"testing"
 	"time"
-	"unicode/utf8"
 
 	"github.com/logbucket/logbucket/internal/model"
 )
@@ -67,57 +65,4 @@ func FuzzParse(f *testing.F) {
 		RequiredTokens(q.Filter)
 		TimeBounds(q.Filter)
 	})
-}
-
-// FuzzAppendJSONString: the word-at-a-time escaper writes exactly what
-// the byte-at-a-time definition writes, and that is valid JSON.
-func FuzzAppendJSONString(f *testing.F) {
-	for _, s := range []string{"", "plain ascii text that is long", "tab\there \"q\" back\\slash\n",
-		"결제 실패: 잔액 부족 \x01\x1f", "bad \xff\xfe utf8 \xed\xa0\x80 end", "12345678\"12345678\x7f"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		got := string(appendJSONString([]byte("x"), s))
-		want := "x" + string(appendJSONStringByByte(nil, s))
-		if got != want {
-			t.Fatalf("appendJSONString(%q) = %s, want %s", s, got, want)
-		}
-		if !json.Valid([]byte(got[1:])) {
-			t.Fatalf("invalid JSON %s", got[1:])
-		}
-	})
-}
-
-// appendJSONStringByByte is the definition: each byte or rune on its own.
-func appendJSONStringByByte(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			switch {
-			case c == '"' || c == '\\':
-				dst = append(dst, '\\', c)
-			case c == '\n':
-				dst = append(dst, '\\', 'n')
-			case c == '\r':
-				dst = append(dst, '\\', 'r')
-			case c == '\t':
-				dst = append(dst, '\\', 't')
-			case c < 0x20:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			default:
-				dst = append(dst, c)
-			}
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, `\ufffd`...)
-		} else {
-			dst = append(dst, s[i:i+size]...)
-		}
-		i += size
-	}
-	return append(dst, '"')
 }
