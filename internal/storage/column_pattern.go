@@ -419,20 +419,26 @@ func hasCodeByte(x uint64) bool {
 	return (y-ones)&^y&highs != 0
 }
 
-// templateOps splits template t into its steps, appending them to ops.
-func templateOps(t string, ops []tplOp) []tplOp {
-	lit := 0
-	for i := 0; i < len(t); i++ {
+// nextCode returns the index of the first variable code in template t at
+// or after i, len(t) if none: eight bytes at a time through literal text.
+func nextCode(t string, i int) int {
+	for ; i < len(t); i++ {
 		for i+8 <= len(t) && !hasCodeByte(le64(t, i)) {
 			i += 8
 		}
-		if i >= len(t) {
-			break
+		if i < len(t) && t[i] >= patternFirstCode {
+			return i
 		}
-		if c := t[i]; c >= patternFirstCode {
-			ops = append(ops, tplOp{lit: t[lit:i], code: c})
-			lit = i + 1
-		}
+	}
+	return len(t)
+}
+
+// templateOps splits template t into its steps, appending them to ops.
+func templateOps(t string, ops []tplOp) []tplOp {
+	lit := 0
+	for i := nextCode(t, 0); i < len(t); i = nextCode(t, i+1) {
+		ops = append(ops, tplOp{lit: t[lit:i], code: t[i]})
+		lit = i + 1
 	}
 	return append(ops, tplOp{lit: t[lit:]})
 }

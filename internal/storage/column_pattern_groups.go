@@ -333,17 +333,8 @@ func (pd *patternData) valueAt(r int, v *tplVars) string {
 	var stack [2048]byte // most values fit: one allocation, the string
 	out := stack[:0]
 	lit := 0
-	for i := 0; i < len(t); i++ {
-		for i+8 <= len(t) && !hasCodeByte(le64(t, i)) {
-			i += 8
-		}
-		if i >= len(t) {
-			break
-		}
+	for i := nextCode(t, 0); i < len(t); i = nextCode(t, i+1) {
 		c := t[i]
-		if c < patternFirstCode {
-			continue
-		}
 		out = append(out, t[lit:i]...)
 		lit = i + 1
 		switch {

@@ -292,3 +292,23 @@ func TestWrittenBlocksClusterByLevel(t *testing.T) {
 		}
 	}
 }
+
+func TestNextCode(t *testing.T) {
+	tpl := "took \xf8 ms for a very long literal stretch id=\xf9 then \xfa, done"
+	var got []int
+	for i := nextCode(tpl, 0); i < len(tpl); i = nextCode(tpl, i+1) {
+		got = append(got, i)
+	}
+	var want []int
+	for i := 0; i < len(tpl); i++ {
+		if tpl[i] >= patternFirstCode {
+			want = append(want, i)
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("codes at %v, want %v", got, want)
+	}
+	if nextCode("no codes at all in here", 0) != len("no codes at all in here") {
+		t.Fatal("a template without codes has one")
+	}
+}
